@@ -1,0 +1,20 @@
+import { defaultServerConditions } from 'vite';
+import { defineConfig, type ViteUserConfig } from 'vitest/config';
+
+/**
+ * Shared vitest setup: tests import workspace packages through the `@imgcls/source` export
+ * condition, so they run against `src/` without a prior build.
+ */
+export function packageTestConfig(overrides: ViteUserConfig['test'] = {}) {
+  return defineConfig({
+    resolve: { conditions: ['@imgcls/source'] },
+    ssr: { resolve: { conditions: ['@imgcls/source', ...defaultServerConditions] } },
+    test: {
+      include: ['test/**/*.test.ts'],
+      testTimeout: 60_000,
+      hookTimeout: 120_000,
+      pool: 'forks',
+      ...overrides,
+    },
+  });
+}
