@@ -14,6 +14,9 @@ export function packageTestConfig(overrides: ViteUserConfig['test'] = {}) {
       testTimeout: 60_000,
       hookTimeout: 120_000,
       pool: 'forks',
+      // The JSON report feeds the one-line summary that `scripts/test-summary.mjs` prints for CI.
+      reporters: ['default', 'json'],
+      outputFile: { json: 'test-results/vitest.json' },
       ...overrides,
     },
   });
