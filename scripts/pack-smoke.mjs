@@ -13,7 +13,9 @@ const tarballDir = join(scratch, 'tarballs');
 const pnpm = join(root, 'node_modules/.bin/pnpm');
 
 try {
-  const packageDirs = readdirSync(join(root, 'packages')).map((name) => join(root, 'packages', name));
+  const packageDirs = readdirSync(join(root, 'packages')).map((name) =>
+    join(root, 'packages', name),
+  );
   const names = [];
   const peers = new Set();
   for (const dir of packageDirs) {
@@ -37,8 +39,14 @@ try {
   let failures = 0;
   for (const name of names) {
     for (const [style, code] of [
-      ['require', `const m = require('${name}'); if (!Object.keys(m).length) throw new Error('no exports');`],
-      ['import', `const m = await import('${name}'); if (!Object.keys(m).length) throw new Error('no exports');`],
+      [
+        'require',
+        `const m = require('${name}'); if (!Object.keys(m).length) throw new Error('no exports');`,
+      ],
+      [
+        'import',
+        `const m = await import('${name}'); if (!Object.keys(m).length) throw new Error('no exports');`,
+      ],
     ]) {
       try {
         const args = style === 'import' ? ['--input-type=module', '-e', code] : ['-e', code];

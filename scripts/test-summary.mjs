@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Adds up the vitest JSON reports of every workspace package (written by each run into
 // `<package>/test-results/*.json`) and prints one closing line for CI: "N passed, N failed, N skipped".
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -17,7 +17,9 @@ for (const group of ['packages', 'apps']) {
       totals.passed += report.numPassedTests;
       totals.failed += report.numFailedTests;
       totals.skipped += skipped;
-      rows.push(`${`${group}/${name}/${file}`.padEnd(44)} ${report.numPassedTests} passed, ${report.numFailedTests} failed, ${skipped} skipped`);
+      rows.push(
+        `${`${group}/${name}/${file}`.padEnd(44)} ${report.numPassedTests} passed, ${report.numFailedTests} failed, ${skipped} skipped`,
+      );
     }
   }
 }

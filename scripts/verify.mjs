@@ -7,7 +7,11 @@ import { spawnSync } from 'node:child_process';
 
 const steps = [
   ['lint', 'biome', ['ci', '.']],
-  ['build, typecheck, unit tests, package checks', 'turbo', ['run', 'build', 'typecheck', 'test', 'test:build', '--concurrency=2']],
+  [
+    'build, typecheck, unit tests, package checks',
+    'turbo',
+    ['run', 'build', 'typecheck', 'test', 'test:build', '--concurrency=2'],
+  ],
   ['browser end-to-end tests', 'turbo', ['run', 'test:e2e', '--concurrency=1']],
   ['packed tarballs load with require and import', 'node', ['scripts/pack-smoke.mjs']],
   ['summary', 'node', ['scripts/test-summary.mjs']],

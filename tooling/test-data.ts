@@ -9,7 +9,8 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
  * Where the workplace's real data lives: `../shared/data` beside the repository, or the folder
  * named by `IMGCLS_SHARED_DATA`. It is never copied into the repository.
  */
-export const SHARED_DATA_DIR = process.env.IMGCLS_SHARED_DATA ?? resolve(REPO_ROOT, '../shared/data');
+export const SHARED_DATA_DIR =
+  process.env.IMGCLS_SHARED_DATA ?? resolve(REPO_ROOT, '../shared/data');
 
 /**
  * Absolute path of a file or folder under the shared data directory, or `undefined` (after printing

@@ -47,7 +47,9 @@ export function runTorchPeer(): TorchPeerFigures | { readonly unavailable: strin
   if (!existsSync(TORCH_PEER_PATH)) return { unavailable: `no peer at ${TORCH_PEER_PATH}` };
   const run = spawnSync(TORCH_PEER_PATH, [], { encoding: 'utf8', timeout: 10 * 60_000 });
   if (run.status !== 0) {
-    return { unavailable: `peer exited ${run.status}: ${(run.stderr || run.stdout).trim().slice(-300)}` };
+    return {
+      unavailable: `peer exited ${run.status}: ${(run.stderr || run.stdout).trim().slice(-300)}`,
+    };
   }
   return parseTorchPeerOutput(run.stdout);
 }

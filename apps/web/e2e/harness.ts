@@ -58,14 +58,20 @@ export interface RunningApp {
 /** Starts the production build of the web app and resolves once it answers HTTP. */
 export async function startApp(): Promise<RunningApp> {
   if (!existsSync(`${APP_DIR}.next/BUILD_ID`)) {
-    throw new Error('apps/web has no production build: run `next build` (turbo does before test:e2e).');
+    throw new Error(
+      'apps/web has no production build: run `next build` (turbo does before test:e2e).',
+    );
   }
   const port = await freePort();
   const nextBin = fileURLToPath(new URL('../node_modules/next/dist/bin/next', import.meta.url));
   const server: ChildProcess = spawn(
     process.execPath,
     [nextBin, 'start', '--port', String(port), '--hostname', '127.0.0.1'],
-    { cwd: APP_DIR, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' } },
+    {
+      cwd: APP_DIR,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },
+    },
   );
   let output = '';
   server.stdout?.on('data', (chunk) => {

@@ -20,7 +20,9 @@ describe('web demo home page', () => {
   it('renders its heading in Chromium and is saved as a screenshot', async () => {
     const page = await browser.newPage();
     await page.goto(app.url);
-    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toContain('imgcls');
+    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toContain(
+      'imgcls',
+    );
     mkdirSync(RESULTS_DIR, { recursive: true });
     await page.screenshot({ path: `${RESULTS_DIR}home.png`, fullPage: true });
     await page.close();
