@@ -1,1 +1,1 @@
-export {};
+export { type RegistrationReport, registerWasmGradients, WASM_GRADIENT_KERNELS } from './register';

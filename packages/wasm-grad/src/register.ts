@@ -1,0 +1,62 @@
+import {
+  getKernel,
+  type KernelConfig,
+  registerKernel,
+  unregisterKernel,
+} from '@tensorflow/tfjs-core';
+import { conv2DBackpropFilterConfig } from './kernels/conv2d-backprop-filter';
+import { conv2DBackpropInputConfig } from './kernels/conv2d-backprop-input';
+import { depthwiseConv2dNativeBackpropFilterConfig } from './kernels/depthwise-backprop-filter';
+import { depthwiseConv2dNativeBackpropInputConfig } from './kernels/depthwise-backprop-input';
+import { maxPoolGradConfig } from './kernels/max-pool-grad';
+
+const GRADIENT_KERNELS: readonly KernelConfig[] = [
+  conv2DBackpropFilterConfig,
+  conv2DBackpropInputConfig,
+  depthwiseConv2dNativeBackpropFilterConfig,
+  depthwiseConv2dNativeBackpropInputConfig,
+  maxPoolGradConfig,
+];
+
+/** Names of the kernels {@link registerWasmGradients} provides for the `wasm` backend. */
+export const WASM_GRADIENT_KERNELS: readonly string[] = GRADIENT_KERNELS.map(
+  (config) => config.kernelName,
+);
+
+/** What one call of {@link registerWasmGradients} did. */
+export interface RegistrationReport {
+  /** Kernels that were missing on wasm and are now registered. */
+  readonly added: readonly string[];
+  /** Kernels wasm had (slow scalar versions) that this package replaced. */
+  readonly replaced: readonly string[];
+  /** Kernels already registered by an earlier call: nothing was done for them. */
+  readonly alreadyRegistered: readonly string[];
+}
+
+/**
+ * Registers the gradient kernels that let TensorFlow.js train convolutional networks on the `wasm`
+ * backend: the missing `Conv2DBackpropFilter` and depthwise gradients, and faster replacements for
+ * `Conv2DBackpropInput` and `MaxPoolGrad`. Explicit and idempotent: importing this package changes
+ * nothing; calling this twice does nothing the second time. Call it after importing
+ * `@tensorflow/tfjs-backend-wasm`, before or after `tf.setBackend('wasm')`.
+ */
+export function registerWasmGradients(): RegistrationReport {
+  const added: string[] = [];
+  const replaced: string[] = [];
+  const alreadyRegistered: string[] = [];
+  for (const config of GRADIENT_KERNELS) {
+    const existing = getKernel(config.kernelName, 'wasm');
+    if (existing === config) {
+      alreadyRegistered.push(config.kernelName);
+      continue;
+    }
+    if (existing) {
+      unregisterKernel(config.kernelName, 'wasm');
+      replaced.push(config.kernelName);
+    } else {
+      added.push(config.kernelName);
+    }
+    registerKernel(config);
+  }
+  return { added, replaced, alreadyRegistered };
+}

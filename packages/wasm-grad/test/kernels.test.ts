@@ -1,0 +1,295 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { registerWasmGradients, WASM_GRADIENT_KERNELS } from '../src/index';
+import { maxErrors, randomValues, valuesOn } from './backends';
+
+type Pad = 'same' | 'valid' | number | [[0, 0], [number, number], [number, number], [0, 0]];
+
+interface ConvCase {
+  batch: number;
+  height: number;
+  width: number;
+  inChannels: number;
+  filter: [number, number];
+  outChannels: number; // channel multiplier for depthwise cases
+  strides: [number, number];
+  pad: Pad;
+}
+
+// A grid over the geometry that matters: batch 1 and odd sizes, 1x1 to 5x5 and non-square filters,
+// strides 1-3, every padding mode including asymmetric explicit padding.
+const CASES: ConvCase[] = [];
+const shapes: Array<[number, number, number, number]> = [
+  [1, 5, 5, 1],
+  [2, 7, 6, 3],
+  [3, 8, 8, 4],
+  [1, 9, 11, 2],
+];
+const filters: Array<[number, number]> = [
+  [1, 1],
+  [3, 3],
+  [2, 3],
+  [5, 5],
+];
+const strideOptions: Array<[number, number]> = [
+  [1, 1],
+  [2, 2],
+  [3, 2],
+];
+const pads: Pad[] = [
+  'same',
+  'valid',
+  1,
+  [
+    [0, 0],
+    [1, 2],
+    [0, 1],
+    [0, 0],
+  ],
+];
+let variant = 0;
+for (const [batch, height, width, inChannels] of shapes) {
+  for (const filter of filters) {
+    for (const strides of strideOptions) {
+      const pad = pads[variant % pads.length] as Pad;
+      variant++;
+      if (pad === 'valid' && (filter[0] > height || filter[1] > width)) continue;
+      // tfjs rejects numeric/explicit padding whose output size would not be whole with 'round'.
+      CASES.push({
+        batch,
+        height,
+        width,
+        inChannels,
+        filter,
+        outChannels: 1 + (variant % 3),
+        strides,
+        pad,
+      });
+    }
+  }
+}
+
+function describeCase(c: ConvCase): string {
+  return `x ${c.batch}x${c.height}x${c.width}x${c.inChannels} f ${c.filter.join('x')}x${c.outChannels} s ${c.strides.join(',')} pad ${JSON.stringify(c.pad)}`;
+}
+
+const TOLERANCE = { absolute: 1e-4, relative: 1e-5 };
+
+function expectClose(actual: Float32Array, expected: Float32Array, label: string): void {
+  expect(actual.length, label).toBe(expected.length);
+  const errors = maxErrors(actual, expected);
+  expect(errors.absolute, `${label}: max abs error`).toBeLessThan(TOLERANCE.absolute);
+  expect(errors.relative, `${label}: max rel error`).toBeLessThan(TOLERANCE.relative);
+}
+
+/** Runs one gradient kernel on cpu and on wasm with identical inputs and compares the results. */
+async function compareKernel(
+  label: string,
+  kernelName: string,
+  inputShapes: Record<string, number[]>,
+  attrs: Record<string, unknown>,
+): Promise<void> {
+  const compute = () => {
+    const inputs: Record<string, tf.Tensor> = {};
+    let seed = 1;
+    for (const [name, shape] of Object.entries(inputShapes)) {
+      inputs[name] = tf.tensor(
+        randomValues(
+          shape.reduce((a, b) => a * b, 1),
+          seed++,
+        ),
+        shape,
+      );
+    }
+    return tf.engine().runKernel(kernelName, inputs, attrs as tf.NamedAttrMap) as tf.Tensor;
+  };
+  const expected = await valuesOn('cpu', compute);
+  const actual = await valuesOn('wasm', compute);
+  expectClose(actual, expected, label);
+}
+
+function forwardOutputShape(c: ConvCase, depthwise: boolean): number[] {
+  const info = tf.backend_util.computeConv2DInfo(
+    [c.batch, c.height, c.width, c.inChannels],
+    [c.filter[0], c.filter[1], c.inChannels, c.outChannels],
+    c.strides,
+    1,
+    c.pad,
+    'round',
+    depthwise,
+  );
+  return info.outShape;
+}
+
+describe('registerWasmGradients', () => {
+  beforeAll(async () => {
+    await tf.setBackend('wasm');
+  });
+
+  it('adds the missing kernels and replaces the slow ones, once', () => {
+    const first = registerWasmGradients();
+    expect([...first.added, ...first.replaced, ...first.alreadyRegistered].sort()).toEqual(
+      [...WASM_GRADIENT_KERNELS].sort(),
+    );
+    const second = registerWasmGradients();
+    expect(second.added).toEqual([]);
+    expect(second.replaced).toEqual([]);
+    expect([...second.alreadyRegistered].sort()).toEqual([...WASM_GRADIENT_KERNELS].sort());
+  });
+});
+
+describe('gradient kernels match the cpu backend', () => {
+  beforeAll(() => {
+    registerWasmGradients();
+  });
+
+  it(`Conv2DBackpropFilter over ${CASES.length} geometries`, async () => {
+    for (const c of CASES) {
+      await compareKernel(
+        `Conv2DBackpropFilter ${describeCase(c)}`,
+        'Conv2DBackpropFilter',
+        { x: [c.batch, c.height, c.width, c.inChannels], dy: forwardOutputShape(c, false) },
+        {
+          strides: c.strides,
+          pad: c.pad,
+          dataFormat: 'NHWC',
+          dimRoundingMode: 'round',
+          filterShape: [c.filter[0], c.filter[1], c.inChannels, c.outChannels],
+        },
+      );
+    }
+  });
+
+  it(`Conv2DBackpropInput over ${CASES.length} geometries`, async () => {
+    for (const c of CASES) {
+      await compareKernel(
+        `Conv2DBackpropInput ${describeCase(c)}`,
+        'Conv2DBackpropInput',
+        {
+          dy: forwardOutputShape(c, false),
+          filter: [c.filter[0], c.filter[1], c.inChannels, c.outChannels],
+        },
+        {
+          strides: c.strides,
+          pad: c.pad,
+          dataFormat: 'NHWC',
+          dimRoundingMode: 'round',
+          inputShape: [c.batch, c.height, c.width, c.inChannels],
+        },
+      );
+    }
+  });
+
+  it(`DepthwiseConv2dNativeBackpropFilter over ${CASES.length} geometries, multipliers 1-3`, async () => {
+    for (const c of CASES) {
+      await compareKernel(
+        `DepthwiseConv2dNativeBackpropFilter ${describeCase(c)}`,
+        'DepthwiseConv2dNativeBackpropFilter',
+        { x: [c.batch, c.height, c.width, c.inChannels], dy: forwardOutputShape(c, true) },
+        {
+          strides: c.strides,
+          dilations: [1, 1],
+          pad: c.pad,
+          dimRoundingMode: 'round',
+          filterShape: [c.filter[0], c.filter[1], c.inChannels, c.outChannels],
+        },
+      );
+    }
+  });
+
+  it(`DepthwiseConv2dNativeBackpropInput over ${CASES.length} geometries, multipliers 1-3`, async () => {
+    for (const c of CASES) {
+      await compareKernel(
+        `DepthwiseConv2dNativeBackpropInput ${describeCase(c)}`,
+        'DepthwiseConv2dNativeBackpropInput',
+        {
+          dy: forwardOutputShape(c, true),
+          filter: [c.filter[0], c.filter[1], c.inChannels, c.outChannels],
+        },
+        {
+          strides: c.strides,
+          dilations: [1, 1],
+          pad: c.pad,
+          dimRoundingMode: 'round',
+          inputShape: [c.batch, c.height, c.width, c.inChannels],
+        },
+      );
+    }
+  });
+
+  it('MaxPoolGrad over pool sizes, strides and paddings, routing ties to the first maximum', async () => {
+    const poolCases: Array<{
+      shape: number[];
+      filterSize: [number, number];
+      strides: [number, number];
+      pad: Pad;
+    }> = [
+      { shape: [2, 8, 8, 3], filterSize: [2, 2], strides: [2, 2], pad: 'valid' },
+      { shape: [1, 7, 9, 2], filterSize: [3, 3], strides: [2, 2], pad: 'same' },
+      { shape: [3, 6, 5, 4], filterSize: [3, 2], strides: [1, 1], pad: 'same' },
+      { shape: [1, 5, 5, 1], filterSize: [2, 2], strides: [1, 1], pad: 'valid' },
+      { shape: [2, 9, 9, 3], filterSize: [3, 3], strides: [3, 3], pad: 1 },
+    ];
+    for (const { shape, filterSize, strides, pad } of poolCases) {
+      for (const withTies of [false, true]) {
+        const compute = () => {
+          let x = tf.tensor(
+            randomValues(
+              shape.reduce((a, b) => a * b, 1),
+              7,
+            ),
+            shape as [number, number, number, number],
+          );
+          // After a ReLU whole windows are zero: ties must go to one position only.
+          if (withTies) x = tf.relu(tf.sub(x, 0.4));
+          const rounding = typeof pad === 'number' ? 'round' : undefined;
+          const y = tf.maxPool(x as tf.Tensor4D, filterSize, strides, pad, rounding);
+          const dy = tf.tensor(randomValues(y.size, 9), y.shape);
+          return tf
+            .engine()
+            .runKernel('MaxPoolGrad', { dy, input: x, output: y }, {
+              filterSize,
+              strides,
+              pad,
+              dimRoundingMode: rounding,
+            } as tf.NamedAttrMap) as tf.Tensor;
+        };
+        const expected = await valuesOn('cpu', compute);
+        const actual = await valuesOn('wasm', compute);
+        expectClose(
+          actual,
+          expected,
+          `MaxPoolGrad ${shape} f ${filterSize} s ${strides} pad ${pad} ties ${withTies}`,
+        );
+      }
+    }
+  });
+
+  it('leaks no tensors or wasm memory across repeated gradient steps', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.tensor4d(randomValues(2 * 9 * 9 * 3, 3), [2, 9, 9, 3]);
+    const filter = tf.variable(tf.tensor4d(randomValues(3 * 3 * 3 * 4, 4), [3, 3, 3, 4]));
+    const depthwise = tf.variable(tf.tensor4d(randomValues(3 * 3 * 4 * 1, 5), [3, 3, 4, 1]));
+    const step = () =>
+      tf.tidy(() => {
+        const { grads } = tf.variableGrads(() =>
+          tf.sum(
+            tf.maxPool(
+              tf.depthwiseConv2d(tf.conv2d(x, filter, 2, 'same'), depthwise, 1, 'same'),
+              2,
+              2,
+              'valid',
+            ),
+          ),
+        );
+        return tf.addN(Object.values(grads).map((gradient) => tf.sum(gradient)));
+      });
+    step().dispose();
+    const tensorsBefore = tf.memory().numTensors;
+    const bytesBefore = tf.memory().numBytes;
+    for (let i = 0; i < 20; i++) step().dispose();
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+    expect(tf.memory().numBytes).toBe(bytesBefore);
+    tf.dispose([x, filter, depthwise]);
+  });
+});
