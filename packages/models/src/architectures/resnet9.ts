@@ -1,0 +1,57 @@
+import * as tfl from '@tensorflow/tfjs-layers';
+import { type CommonOptions, checkInputShape, checkInteger, initializers } from './options';
+
+// PyTorch's BatchNorm2d defaults (momentum 0.1 there is 0.9 in Keras' convention), as in the
+// DAWNBench ResNet-9 this mirrors.
+const BN = { momentum: 0.9, epsilon: 1e-5 } as const;
+
+/**
+ * ResNet-9 (the DAWNBench / Myrtle CIFAR-10 network): conv-BN-ReLU 64, 128 + max pool, residual(128),
+ * 256 + max pool, 512 + max pool, residual(512), global max pool, dense classifier. Convolutions are
+ * 3x3 'same' without bias.
+ */
+export function resNet9(options: CommonOptions = {}): tfl.LayersModel {
+  const inputShape = checkInputShape(options.inputShape ?? [32, 32, 3], 8);
+  const classes = options.classes ?? 10;
+  checkInteger('classes', classes, 1, 100_000);
+  const init = initializers(options.seed);
+
+  const convBnRelu = (x: tfl.SymbolicTensor, filters: number, name: string): tfl.SymbolicTensor => {
+    let y = tfl.layers
+      .conv2d({
+        filters,
+        kernelSize: 3,
+        padding: 'same',
+        useBias: false,
+        name: `${name}_conv`,
+        kernelInitializer: init.conv(),
+      })
+      .apply(x) as tfl.SymbolicTensor;
+    y = tfl.layers.batchNormalization({ ...BN, name: `${name}_bn` }).apply(y) as tfl.SymbolicTensor;
+    return tfl.layers.reLU({ name: `${name}_relu` }).apply(y) as tfl.SymbolicTensor;
+  };
+  const residual = (x: tfl.SymbolicTensor, filters: number, name: string): tfl.SymbolicTensor => {
+    const branch = convBnRelu(convBnRelu(x, filters, `${name}_a`), filters, `${name}_b`);
+    return tfl.layers.add({ name: `${name}_add` }).apply([x, branch]) as tfl.SymbolicTensor;
+  };
+  const pool = (x: tfl.SymbolicTensor, name: string) =>
+    tfl.layers.maxPooling2d({ poolSize: 2, name }).apply(x) as tfl.SymbolicTensor;
+
+  const input = tfl.input({ shape: [...inputShape], name: 'input' });
+  let x = convBnRelu(input, 64, 'prep');
+  x = pool(convBnRelu(x, 128, 'layer1'), 'layer1_pool');
+  x = residual(x, 128, 'layer1_res');
+  x = pool(convBnRelu(x, 256, 'layer2'), 'layer2_pool');
+  x = pool(convBnRelu(x, 512, 'layer3'), 'layer3_pool');
+  x = residual(x, 512, 'layer3_res');
+  x = tfl.layers.globalMaxPooling2d({ name: 'global_max_pool' }).apply(x) as tfl.SymbolicTensor;
+  const output = tfl.layers
+    .dense({
+      units: classes,
+      activation: options.classifierActivation ?? 'softmax',
+      name: 'predictions',
+      kernelInitializer: init.dense(),
+    })
+    .apply(x) as tfl.SymbolicTensor;
+  return tfl.model({ inputs: input, outputs: output, name: 'resnet9' });
+}
