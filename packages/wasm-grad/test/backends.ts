@@ -1,8 +1,8 @@
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
-// tfjs-core alone registers no gradients; the union package @tensorflow/tfjs imports these.
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+// tfjs-core alone registers no gradients; the union package @tensorflow/tfjs does, as in users' apps.
+import '@tensorflow/tfjs';
 
 /** Deterministic values in [-1, 1) (mulberry32), so every backend gets the same inputs. */
 export function randomValues(count: number, seed: number): Float32Array {

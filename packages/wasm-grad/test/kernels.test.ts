@@ -245,14 +245,12 @@ describe('gradient kernels match the cpu backend', () => {
           const rounding = typeof pad === 'number' ? 'round' : undefined;
           const y = tf.maxPool(x as tf.Tensor4D, filterSize, strides, pad, rounding);
           const dy = tf.tensor(randomValues(y.size, 9), y.shape);
-          return tf
-            .engine()
-            .runKernel('MaxPoolGrad', { dy, input: x, output: y }, {
-              filterSize,
-              strides,
-              pad,
-              dimRoundingMode: rounding,
-            } as tf.NamedAttrMap) as tf.Tensor;
+          return tf.engine().runKernel('MaxPoolGrad', { dy, input: x, output: y }, {
+            filterSize,
+            strides,
+            pad,
+            dimRoundingMode: rounding,
+          } as tf.NamedAttrMap) as tf.Tensor;
         };
         const expected = await valuesOn('cpu', compute);
         const actual = await valuesOn('wasm', compute);

@@ -1,0 +1,102 @@
+/**
+ * Training throughput (images/s) of the seed CNN, ResNet-9 and MobileNetV2 (alpha 0.35, 96x96) on the
+ * wasm backend with @imgcls/wasm-grad, next to the PyTorch CPU peer measured in the same invocation.
+ * Usage: node --conditions=@imgcls/source --import tsx train-throughput.ts [--quick] [--no-peer]
+ */
+import '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs-core';
+// The union package registers tfjs-core's gradients (tfjs-core alone registers none).
+import '@tensorflow/tfjs';
+import { mobileNetV2, resNet9, seedCnn } from '@imgcls/models';
+import { registerWasmGradients } from '@imgcls/wasm-grad';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { runTorchPeer } from './lib/torch-peer';
+
+const quick = process.argv.includes('--quick');
+
+interface Net {
+  readonly name: string;
+  readonly build: () => tfl.LayersModel;
+  readonly size: number;
+  readonly batch: number;
+  readonly steps: number;
+  readonly peer?: 'trainSeedCnnImagesPerSecond' | 'trainResNet9ImagesPerSecond';
+  readonly target?: number;
+}
+
+const NETS: Net[] = [
+  {
+    name: 'seed CNN',
+    build: () => seedCnn({ seed: 1 }),
+    size: 32,
+    batch: 64,
+    steps: quick ? 4 : 12,
+    peer: 'trainSeedCnnImagesPerSecond',
+    target: 400,
+  },
+  {
+    name: 'ResNet-9',
+    build: () => resNet9({ seed: 1 }),
+    size: 32,
+    batch: 64,
+    steps: quick ? 2 : 4,
+    peer: 'trainResNet9ImagesPerSecond',
+    target: 25,
+  },
+  {
+    name: 'MobileNetV2 0.35 96px',
+    build: () => mobileNetV2({ alpha: 0.35, inputShape: [96, 96, 3], classes: 10, seed: 1 }),
+    size: 96,
+    batch: 32,
+    steps: quick ? 2 : 4,
+  },
+];
+
+/** Images per second of `model.fit`-style SGD steps (forward, backward, update) on synthetic data. */
+async function measure(net: Net): Promise<number> {
+  const model = net.build();
+  const optimizer = tf.train.momentum(0.01, 0.9);
+  const images = tf.randomUniform([net.batch, net.size, net.size, 3], 0, 1, 'float32', 1);
+  const labels = tf.oneHot(tf.randomUniform([net.batch], 0, 10, 'int32', 2), 10).toFloat();
+  const step = () =>
+    optimizer.minimize(
+      () =>
+        tf.losses.softmaxCrossEntropy(labels, model.apply(images, { training: true }) as tf.Tensor),
+      true,
+    );
+  for (let i = 0; i < 2; i++) (await step())?.dispose(); // warm-up: XNNPACK operator creation, allocation
+  const started = performance.now();
+  for (let i = 0; i < net.steps; i++) {
+    const loss = step();
+    await loss?.data();
+    loss?.dispose();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  tf.dispose([images, labels]);
+  optimizer.dispose();
+  model.dispose();
+  return (net.steps * net.batch) / seconds;
+}
+
+await tf.setBackend('wasm');
+registerWasmGradients();
+console.log(
+  `backend wasm, SIMD ${tf.env().getBool('WASM_HAS_SIMD_SUPPORT')}, threads ${tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT')}`,
+);
+const peer = process.argv.includes('--no-peer')
+  ? { unavailable: 'skipped (--no-peer)' }
+  : runTorchPeer();
+if ('unavailable' in peer)
+  console.log(`PyTorch peer: none (${peer.unavailable}); printing absolute numbers only`);
+else console.log(`PyTorch peer: torch ${peer.version}`);
+
+console.log('\nnet                      imgcls img/s   torch img/s   ratio   target');
+for (const net of NETS) {
+  const ours = await measure(net);
+  const theirs = !('unavailable' in peer) && net.peer ? peer[net.peer] : undefined;
+  const ratio = theirs ? (ours / theirs).toFixed(2) : '—';
+  const target = net.target ? `${net.target} ${ours >= net.target ? 'met' : 'not met'}` : '—';
+  console.log(
+    `${net.name.padEnd(24)} ${ours.toFixed(1).padStart(13)} ${(theirs?.toFixed(1) ?? '—').padStart(13)} ${ratio.padStart(7)}   ${target}`,
+  );
+}
