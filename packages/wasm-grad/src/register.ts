@@ -1,9 +1,12 @@
 import {
+  getGradient,
   getKernel,
   type KernelConfig,
+  registerGradient,
   registerKernel,
   unregisterKernel,
 } from '@tensorflow/tfjs-core';
+import { fusedBatchNormGradConfig } from './gradients/fused-batch-norm';
 import { conv2DBackpropFilterConfig } from './kernels/conv2d-backprop-filter';
 import { conv2DBackpropInputConfig } from './kernels/conv2d-backprop-input';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './kernels/depthwise-backprop-filter';
@@ -36,9 +39,12 @@ export interface RegistrationReport {
 /**
  * Registers the gradient kernels that let TensorFlow.js train convolutional networks on the `wasm`
  * backend: the missing `Conv2DBackpropFilter` and depthwise gradients, and faster replacements for
- * `Conv2DBackpropInput` and `MaxPoolGrad`. Explicit and idempotent: importing this package changes
- * nothing; calling this twice does nothing the second time. Call it after importing
- * `@tensorflow/tfjs-backend-wasm`, before or after `tf.setBackend('wasm')`.
+ * `Conv2DBackpropInput` and `MaxPoolGrad`. It also replaces tfjs-core's `FusedBatchNorm` gradient
+ * with an equivalent one that broadcasts instead of tiling (a gradient is shared by all backends, so
+ * this speeds every backend up). Explicit and idempotent: importing this package changes nothing;
+ * calling this twice does nothing the second time. Call it after importing `@tensorflow/tfjs` (whose
+ * import registers the stock gradients) and `@tensorflow/tfjs-backend-wasm`, before or after
+ * `tf.setBackend('wasm')`.
  */
 export function registerWasmGradients(): RegistrationReport {
   const added: string[] = [];
@@ -57,6 +63,9 @@ export function registerWasmGradients(): RegistrationReport {
       added.push(config.kernelName);
     }
     registerKernel(config);
+  }
+  if (getGradient(fusedBatchNormGradConfig.kernelName) !== fusedBatchNormGradConfig) {
+    registerGradient(fusedBatchNormGradConfig);
   }
   return { added, replaced, alreadyRegistered };
 }
