@@ -1,3 +1,8 @@
 import { libraryConfig } from '../../tooling/tsup';
 
-export default libraryConfig({ index: 'src/index.ts' });
+// index: platform-agnostic core; node: core + sharp decoding; browser: core + canvas decoding.
+export default libraryConfig({
+  index: 'src/index.ts',
+  node: 'src/node.ts',
+  browser: 'src/browser.ts',
+});

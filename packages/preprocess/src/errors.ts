@@ -38,3 +38,37 @@ export class InvalidArgumentError extends ImgclsError {
     super('INVALID_ARGUMENT', message, options);
   }
 }
+
+/** Why an input could not be read as an image. */
+export type InvalidImageReason =
+  | 'EMPTY'
+  | 'TRUNCATED'
+  | 'NOT_AN_IMAGE'
+  | 'UNSUPPORTED_FORMAT'
+  | 'NOT_FOUND'
+  | 'CORRUPT';
+
+/** The input is not a readable image: empty, truncated, corrupt, not an image, or of an unsupported kind. */
+export class InvalidImageError extends ImgclsError {
+  constructor(
+    readonly reason: InvalidImageReason,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super('INVALID_IMAGE', message, options);
+  }
+}
+
+/** The image has more pixels than allowed (a decompression bomb, or simply too large to process). */
+export class ImageTooLargeError extends ImgclsError {
+  constructor(
+    readonly width: number,
+    readonly height: number,
+    readonly maxPixels: number,
+  ) {
+    super(
+      'IMAGE_TOO_LARGE',
+      `The image is ${width}x${height} (${(width * height).toLocaleString('en-US')} pixels), more than the limit of ${maxPixels.toLocaleString('en-US')}: resize it or raise maxPixels.`,
+    );
+  }
+}

@@ -1,2 +1,18 @@
-export { ImgclsError, InvalidArgumentError } from './errors';
+export { decodeBmp } from './bmp';
+export {
+  checkDimensions,
+  DEFAULT_MAX_PIXELS,
+  type DecodedImage,
+  type DecodeOptions,
+  type ImageFormat,
+  sniffFormat,
+} from './decoded';
+export {
+  ImageTooLargeError,
+  ImgclsError,
+  InvalidArgumentError,
+  InvalidImageError,
+  type InvalidImageReason,
+} from './errors';
 export { PRESETS, type PreprocessPreset, type ResizeMode, validatePreset } from './preset';
+export { fitToInput, normalize, type Placement, placement, toModelInput } from './tensor';

@@ -62,7 +62,9 @@ export function validatePreset(value: unknown): PreprocessPreset {
   for (const side of ['height', 'width'] as const) {
     const size = preset[side];
     if (typeof size !== 'number' || !Number.isInteger(size) || size < 1 || size > 4096) {
-      throw new InvalidArgumentError(`Preset ${side} must be an integer from 1 to 4096, got ${String(size)}.`);
+      throw new InvalidArgumentError(
+        `Preset ${side} must be an integer from 1 to 4096, got ${String(size)}.`,
+      );
     }
   }
   const modes: readonly ResizeMode[] = ['stretch', 'center-crop', 'letterbox'];

@@ -1,0 +1,2 @@
+export * from './index';
+export { decodeImage, type NodeImageSource } from './node-decode';
