@@ -1,3 +1,4 @@
 import { libraryConfig } from '../../tooling/tsup';
 
-export default libraryConfig({ index: 'src/index.ts' });
+// index: platform-agnostic (architectures, labels, metadata, registry); node: index + file and HTTP I/O.
+export default libraryConfig({ index: 'src/index.ts', node: 'src/node.ts' });

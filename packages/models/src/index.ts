@@ -1,1 +1,17 @@
 export * from './architectures/index';
+export {
+  InvalidMetadataError,
+  LabelMismatchError,
+  ModelLoadError,
+  UnknownModelError,
+} from './errors';
+export { CIFAR10_LABELS } from './labels/cifar10';
+export { IMAGENET_LABELS } from './labels/imagenet';
+export { checkLabelCount, METADATA_FILE, type ModelMetadata, parseModelMetadata } from './metadata';
+export {
+  type ModelSource,
+  type RegisteredModel,
+  registeredModels,
+  registerModel,
+  resolveModel,
+} from './registry';

@@ -1,0 +1,41 @@
+import { ImgclsError } from '@imgcls/preprocess';
+
+/** A model's `metadata.json` is missing a field or has one of the wrong kind. */
+export class InvalidMetadataError extends ImgclsError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('INVALID_METADATA', message, options);
+  }
+}
+
+/** The number of labels does not match the model's output units. */
+export class LabelMismatchError extends ImgclsError {
+  constructor(
+    readonly labelCount: number,
+    readonly outputUnits: number,
+  ) {
+    super(
+      'LABEL_MISMATCH',
+      `The model has ${outputUnits} outputs but its metadata lists ${labelCount} labels: fix metadata.json (labels, or backgroundClass: true for a 1001-output ImageNet model).`,
+    );
+  }
+}
+
+/** A model could not be loaded: missing files, wrong format, unreadable weights. */
+export class ModelLoadError extends ImgclsError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('MODEL_LOAD_FAILED', message, options);
+  }
+}
+
+/** No registered model has the requested id. */
+export class UnknownModelError extends ImgclsError {
+  constructor(
+    readonly id: string,
+    readonly known: readonly string[],
+  ) {
+    super(
+      'UNKNOWN_MODEL',
+      `No model is registered as "${id}". Registered models: ${known.join(', ')}.`,
+    );
+  }
+}

@@ -1,0 +1,35 @@
+import { ImgclsError } from '@imgcls/preprocess';
+
+/** A download failed: HTTP error status, network failure, or an interrupted transfer. */
+export class DownloadError extends ImgclsError {
+  constructor(
+    readonly url: string,
+    message: string,
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super('DOWNLOAD_FAILED', message, options);
+  }
+}
+
+/** Downloaded or cached bytes do not have the expected checksum: corrupt, or changed upstream. */
+export class ChecksumMismatchError extends ImgclsError {
+  constructor(
+    readonly url: string,
+    readonly algorithm: 'sha256' | 'md5',
+    readonly expected: string,
+    readonly actual: string,
+  ) {
+    super(
+      'CHECKSUM_MISMATCH',
+      `${url}: ${algorithm} is ${actual}, expected ${expected}. The download is corrupt or the file changed upstream; nothing was cached.`,
+    );
+  }
+}
+
+/** Offline mode is on and the file is not in the cache. */
+export class OfflineError extends ImgclsError {
+  constructor(readonly url: string) {
+    super('OFFLINE', `${url} is not cached and offline mode forbids downloading it.`);
+  }
+}

@@ -1,0 +1,16 @@
+export {
+  type CachedModel,
+  cachedModel,
+  directoryHandler,
+  readMetadata,
+  writeAtomically,
+  writeMetadata,
+} from './directory';
+export { ChecksumMismatchError, DownloadError, OfflineError } from './errors';
+export {
+  cachePathFor,
+  defaultCacheDir,
+  type FetchToCacheOptions,
+  fetchToCache,
+  hashFile,
+} from './fetch-to-cache';

@@ -1,0 +1,118 @@
+import { type PreprocessPreset, validatePreset } from '@imgcls/preprocess';
+import { InvalidMetadataError, LabelMismatchError } from './errors';
+
+/** The file name metadata is stored under, beside `model.json`. */
+export const METADATA_FILE = 'metadata.json';
+
+/**
+ * What travels with every model as `metadata.json`: how to feed it (preset), how to read its output
+ * (labels, background class, logits or probabilities) and where it came from.
+ */
+export interface ModelMetadata {
+  /** Version of this schema. */
+  readonly schemaVersion: 1;
+  /** Registry id or another stable name, e.g. `cifar10-resnet9`. */
+  readonly id: string;
+  /** Human-readable name. */
+  readonly name: string;
+  /** Version of the weights (semver or a date). */
+  readonly version: string;
+  /** TF.js artefact format of `model.json`. */
+  readonly format: 'layers-model' | 'graph-model';
+  /** Architecture name, e.g. `mobilenetv2`, `resnet9`, `seedcnn`. */
+  readonly architecture?: string;
+  /** Class names by output index (after the background class, when there is one). */
+  readonly labels: readonly string[];
+  /** True when output 0 is a background class that `labels` does not list (TF-slim ImageNet models: 1001 outputs). */
+  readonly backgroundClass?: boolean;
+  /** Whether the model's output is already a probability distribution or raw logits. */
+  readonly output: 'probabilities' | 'logits';
+  /** How inputs must be prepared: the same preset in training and serving. */
+  readonly preset: PreprocessPreset;
+  /** Layer (layers models) or node (graph models) whose output is the image embedding. */
+  readonly embeddingLayer?: string;
+  /** SHA-256 (hex) of the concatenated weight files, for verification. */
+  readonly weightsSha256?: string;
+  readonly license?: string;
+  /** Where the weights come from (URL, paper, training command). */
+  readonly source?: string;
+  /** Measured metrics, e.g. `{ "cifar10-test-accuracy": 0.93 }`. */
+  readonly metrics?: Readonly<Record<string, number>>;
+}
+
+const FORMATS = ['layers-model', 'graph-model'] as const;
+const OUTPUTS = ['probabilities', 'logits'] as const;
+
+/**
+ * Validates untrusted `metadata.json` content and returns it typed.
+ *
+ * @throws InvalidMetadataError naming the first field that is missing or wrong.
+ */
+export function parseModelMetadata(value: unknown): ModelMetadata {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidMetadataError('metadata.json must hold a JSON object.');
+  }
+  const record = value as Record<string, unknown>;
+  const requireString = (field: string) => {
+    if (typeof record[field] !== 'string' || (record[field] as string).length === 0) {
+      throw new InvalidMetadataError(`metadata.json: "${field}" must be a non-empty string.`);
+    }
+  };
+  if (record.schemaVersion !== 1) {
+    throw new InvalidMetadataError(
+      `metadata.json: "schemaVersion" must be 1, got ${JSON.stringify(record.schemaVersion)}.`,
+    );
+  }
+  for (const field of ['id', 'name', 'version']) requireString(field);
+  if (!FORMATS.includes(record.format as (typeof FORMATS)[number])) {
+    throw new InvalidMetadataError(`metadata.json: "format" must be one of ${FORMATS.join(', ')}.`);
+  }
+  if (!OUTPUTS.includes(record.output as (typeof OUTPUTS)[number])) {
+    throw new InvalidMetadataError(`metadata.json: "output" must be one of ${OUTPUTS.join(', ')}.`);
+  }
+  const labels = record.labels;
+  if (
+    !Array.isArray(labels) ||
+    labels.length === 0 ||
+    labels.some((label) => typeof label !== 'string')
+  ) {
+    throw new InvalidMetadataError('metadata.json: "labels" must be a non-empty array of strings.');
+  }
+  if (record.backgroundClass !== undefined && typeof record.backgroundClass !== 'boolean') {
+    throw new InvalidMetadataError('metadata.json: "backgroundClass" must be true or false.');
+  }
+  try {
+    validatePreset(record.preset);
+  } catch (error) {
+    throw new InvalidMetadataError(
+      `metadata.json: "preset" is invalid: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  for (const field of ['architecture', 'embeddingLayer', 'weightsSha256', 'license', 'source']) {
+    if (record[field] !== undefined) requireString(field);
+  }
+  if (
+    record.weightsSha256 !== undefined &&
+    !/^[0-9a-f]{64}$/.test(record.weightsSha256 as string)
+  ) {
+    throw new InvalidMetadataError(
+      'metadata.json: "weightsSha256" must be 64 lowercase hex digits.',
+    );
+  }
+  return record as unknown as ModelMetadata;
+}
+
+/**
+ * Checks that the labels account for every output unit: equal counts, or one more output than labels
+ * when the metadata declares a background class.
+ *
+ * @throws LabelMismatchError otherwise.
+ */
+export function checkLabelCount(
+  outputUnits: number,
+  metadata: Pick<ModelMetadata, 'labels' | 'backgroundClass'>,
+): void {
+  const expected = metadata.labels.length + (metadata.backgroundClass ? 1 : 0);
+  if (outputUnits !== expected) throw new LabelMismatchError(metadata.labels.length, outputUnits);
+}
