@@ -1,0 +1,71 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { BackendUnavailableError } from './errors';
+import { IS_NODE } from './platform';
+
+/** Backends loadClassifier can choose from, or `'auto'`. */
+export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'webgl' | 'webgpu' | 'cpu';
+
+/**
+ * Imports an optional package by a name bundlers and the type checker do not follow: the native
+ * backends are optional peers that are usually not installed, and must never be bundled for browsers.
+ */
+function importOptional(specifier: string): Promise<unknown> {
+  return import(/* webpackIgnore: true */ /* @vite-ignore */ specifier);
+}
+
+/** Importers for the optional backend packages; each registers its backend as a side effect. */
+const BACKEND_MODULES: Record<Exclude<BackendChoice, 'auto'>, () => Promise<unknown>> = {
+  // tfjs-node-gpu registers the same 'tensorflow' backend name as tfjs-node; prefer the GPU build.
+  tensorflow: () =>
+    importOptional('@tensorflow/tfjs-node-gpu').catch(() =>
+      importOptional('@tensorflow/tfjs-node'),
+    ),
+  wasm: () => import('@tensorflow/tfjs-backend-wasm'),
+  webgl: () => import('@tensorflow/tfjs-backend-webgl'),
+  webgpu: () =>
+    Promise.reject(new Error('install and import @tensorflow/tfjs-backend-webgpu yourself')),
+  cpu: () => import('@tensorflow/tfjs-backend-cpu'),
+};
+
+/** The order `'auto'` tries: native TensorFlow in Node when installed, else wasm; GPUs first in browsers. */
+export const AUTO_ORDER: Readonly<
+  Record<'node' | 'browser', readonly Exclude<BackendChoice, 'auto'>[]>
+> = {
+  node: ['tensorflow', 'wasm'],
+  browser: ['webgpu', 'webgl', 'wasm'],
+};
+
+async function activate(name: Exclude<BackendChoice, 'auto'>): Promise<boolean> {
+  if (tf.getBackend() === name) return true;
+  if (!tf.engine().registryFactory[name]) {
+    try {
+      await BACKEND_MODULES[name]();
+    } catch {
+      return false;
+    }
+  }
+  try {
+    return await tf.setBackend(name);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Makes a TensorFlow.js backend active and returns its name: the caller's choice, or with `'auto'` the
+ * first that works of {@link AUTO_ORDER}. Called once when a classifier loads, never inside `classify`.
+ *
+ * @throws BackendUnavailableError when the requested backend (or, for auto, every candidate) fails.
+ */
+export async function selectBackend(choice: BackendChoice = 'auto'): Promise<string> {
+  const candidates = choice === 'auto' ? AUTO_ORDER[IS_NODE ? 'node' : 'browser'] : [choice];
+  for (const candidate of candidates) {
+    if (await activate(candidate)) return candidate;
+  }
+  throw new BackendUnavailableError(
+    choice,
+    choice === 'auto'
+      ? `No TensorFlow.js backend could start (tried ${candidates.join(', ')}): install @tensorflow/tfjs-backend-wasm.`
+      : `The ${choice} backend could not start: install its package (e.g. @tensorflow/tfjs-backend-${choice}) or choose another.`,
+  );
+}

@@ -1,0 +1,279 @@
+import { checkLabelCount, ModelLoadError, type ModelMetadata } from '@imgcls/models';
+import {
+  type DecodedImage,
+  decodeImage,
+  InvalidArgumentError,
+  toModelInput,
+} from '@imgcls/preprocess';
+import * as tfconv from '@tensorflow/tfjs-converter';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { type BackendChoice, selectBackend } from './backend';
+import { DisposedError } from './errors';
+import { type ModelReference, resolveSource, type SourceOptions } from './source';
+
+/**
+ * An image to classify: whatever `@imgcls/preprocess` decodes on this platform (Node: file path,
+ * Buffer/Uint8Array/ArrayBuffer; browser: img, canvas, video, ImageBitmap, ImageData, Blob/File), pixels
+ * already decoded, or an RGB tensor [height, width, 3] of 0..255 values.
+ */
+export type ImageInput = Parameters<typeof decodeImage>[0] | DecodedImage | tf.Tensor3D;
+
+/** One ranked class. */
+export interface Prediction {
+  readonly label: string;
+  /** Index into the model's labels (after any background class). */
+  readonly index: number;
+  readonly probability: number;
+}
+
+/** Options of {@link loadClassifier}. */
+export interface LoadOptions extends SourceOptions {
+  /** Backend to run on; `'auto'` (default) picks tfjs-node when installed, else wasm (Node) or webgl/wasm (browser). */
+  readonly backend?: BackendChoice;
+  /** Metadata to use instead of (or when there is no) `metadata.json`. */
+  readonly metadata?: ModelMetadata;
+  /** Largest image accepted, in pixels (default 50 MP). */
+  readonly maxPixels?: number;
+}
+
+/** What a loaded classifier is and runs on. */
+export interface ClassifierInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly origin: string;
+  readonly format: ModelMetadata['format'];
+  readonly backend: string;
+  readonly inputSize: { readonly height: number; readonly width: number };
+  readonly labels: number;
+  readonly parameters?: number;
+}
+
+/** A loaded model with its preprocessing; create with {@link loadClassifier}. */
+export interface ImageClassifier {
+  /** The `topK` most probable classes (default 5), most probable first. */
+  classify(image: ImageInput, options?: { readonly topK?: number }): Promise<Prediction[]>;
+  /** {@link classify} for several images, run through the model as one batch. */
+  classifyBatch(
+    images: readonly ImageInput[],
+    options?: { readonly topK?: number },
+  ): Promise<Prediction[][]>;
+  /** Probabilities over all labels, per image: the raw material of evaluation. */
+  probabilities(images: readonly ImageInput[]): Promise<Float32Array[]>;
+  /** The image's embedding: the output of the layer before the classifier (or metadata's `embeddingLayer`). */
+  embed(image: ImageInput): Promise<Float32Array>;
+  info(): ClassifierInfo;
+  /** The metadata the classifier runs with. */
+  readonly metadata: ModelMetadata;
+  /** Frees the model's weights; every later call throws DisposedError. */
+  dispose(): void;
+}
+
+type LoadedModel = tfl.LayersModel | tfconv.GraphModel;
+
+/**
+ * Loads a classifier: a registry id (`'mobilenet-v2'`, `'cifar10'`), an http(s) URL of a model.json
+ * (downloaded once into a cache in Node), a local folder, or an IOHandler. The model's metadata decides
+ * its preprocessing and labels; the label count is checked against the output units; the model is
+ * warmed up before this resolves.
+ *
+ * @throws ModelLoadError, LabelMismatchError, InvalidMetadataError, UnknownModelError,
+ *   DownloadError/OfflineError/ChecksumMismatchError, BackendUnavailableError.
+ */
+export async function loadClassifier(
+  reference: ModelReference,
+  options: LoadOptions = {},
+): Promise<ImageClassifier> {
+  const backend = await selectBackend(options.backend);
+  const resolved = await resolveSource(reference, options);
+  const metadata = options.metadata ?? resolved.metadata;
+  if (!metadata) {
+    throw new ModelLoadError(
+      `${resolved.origin} has no metadata.json: pass { metadata } to loadClassifier so it knows the labels and preprocessing.`,
+    );
+  }
+  let model: LoadedModel;
+  try {
+    model =
+      metadata.format === 'graph-model'
+        ? await tfconv.loadGraphModel(resolved.handler)
+        : await tfl.loadLayersModel(resolved.handler);
+  } catch (error) {
+    if ((error as { code?: string }).code) throw error;
+    throw new ModelLoadError(
+      `Cannot load ${resolved.origin} as a TF.js ${metadata.format}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  const classifier = new Classifier(model, metadata, resolved.origin, backend, options.maxPixels);
+  try {
+    classifier.warmUp();
+  } catch (error) {
+    classifier.dispose();
+    throw error;
+  }
+  return classifier;
+}
+
+class Classifier implements ImageClassifier {
+  private disposed = false;
+  private embedder: tfl.LayersModel | undefined;
+
+  constructor(
+    private readonly model: LoadedModel,
+    readonly metadata: ModelMetadata,
+    private readonly origin: string,
+    private readonly backend: string,
+    private readonly maxPixels: number | undefined,
+  ) {}
+
+  /** Runs one blank image through the model: compiles kernels, checks the output shape against the labels. */
+  warmUp(): void {
+    const { height, width } = this.metadata.preset;
+    const output = tf.tidy(() => this.forward(tf.zeros([1, height, width, 3])));
+    const units = output.shape[output.shape.length - 1] as number;
+    output.dispose();
+    checkLabelCount(units, this.metadata);
+  }
+
+  async classify(image: ImageInput, options: { topK?: number } = {}): Promise<Prediction[]> {
+    return (await this.classifyBatch([image], options))[0] as Prediction[];
+  }
+
+  async classifyBatch(
+    images: readonly ImageInput[],
+    options: { topK?: number } = {},
+  ): Promise<Prediction[][]> {
+    const topK = options.topK ?? 5;
+    if (!Number.isInteger(topK) || topK < 1)
+      throw new InvalidArgumentError(`topK must be a positive integer, got ${topK}.`);
+    return (await this.probabilities(images)).map((row) => this.rank(row, topK));
+  }
+
+  async probabilities(images: readonly ImageInput[]): Promise<Float32Array[]> {
+    this.assertAlive();
+    if (images.length === 0) return [];
+    const decoded = await Promise.all(images.map((image) => this.decode(image)));
+    const probabilities = tf.tidy(() =>
+      this.toProbabilities(this.forward(toModelInput(decoded, this.metadata.preset))),
+    );
+    const values = (await probabilities.data()) as Float32Array;
+    probabilities.dispose();
+    const classes = this.metadata.labels.length;
+    return decoded.map((_, row) => values.slice(row * classes, (row + 1) * classes));
+  }
+
+  async embed(image: ImageInput): Promise<Float32Array> {
+    this.assertAlive();
+    const decoded = await this.decode(image);
+    const embedding = tf.tidy(() => {
+      const input = toModelInput(decoded, this.metadata.preset);
+      if (this.model instanceof tfconv.GraphModel) {
+        const node = this.metadata.embeddingLayer;
+        if (!node)
+          throw new ModelLoadError(
+            'This graph model has no embeddingLayer in its metadata: embeddings are unavailable.',
+          );
+        return tf.reshape(this.model.execute(input, node) as tf.Tensor, [-1]);
+      }
+      this.embedder ??= this.embeddingModel(this.model);
+      return tf.reshape(this.embedder.predict(input) as tf.Tensor, [-1]);
+    });
+    const values = (await embedding.data()) as Float32Array;
+    embedding.dispose();
+    return values;
+  }
+
+  info(): ClassifierInfo {
+    this.assertAlive();
+    const parameters = this.model instanceof tfl.LayersModel ? this.model.countParams() : undefined;
+    return {
+      id: this.metadata.id,
+      name: this.metadata.name,
+      origin: this.origin,
+      format: this.metadata.format,
+      backend: this.backend,
+      inputSize: { height: this.metadata.preset.height, width: this.metadata.preset.width },
+      labels: this.metadata.labels.length,
+      ...(parameters !== undefined ? { parameters } : {}),
+    };
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.model.dispose();
+    // The embedding sub-model shares the classifier's layers; disposing the model freed them.
+  }
+
+  private assertAlive(): void {
+    if (this.disposed) throw new DisposedError();
+  }
+
+  private async decode(image: ImageInput): Promise<DecodedImage> {
+    if (image instanceof tf.Tensor) {
+      if (image.rank !== 3 || image.shape[2] !== 3)
+        throw new InvalidArgumentError(
+          `An image tensor must be [height, width, 3], got [${image.shape}].`,
+        );
+      const data = Uint8Array.from(await image.data(), (value) =>
+        Math.max(0, Math.min(255, Math.round(value))),
+      );
+      return { data, width: image.shape[1] as number, height: image.shape[0] as number };
+    }
+    if (isDecoded(image)) return image;
+    return decodeImage(
+      image as Parameters<typeof decodeImage>[0],
+      this.maxPixels ? { maxPixels: this.maxPixels } : {},
+    );
+  }
+
+  private forward(input: tf.Tensor): tf.Tensor {
+    const output = this.model.predict(input);
+    return Array.isArray(output) ? (output[0] as tf.Tensor) : (output as tf.Tensor);
+  }
+
+  /** Softmax for logits; drops a background class (index 0) and renormalises over the labels. */
+  private toProbabilities(output: tf.Tensor): tf.Tensor2D {
+    let values = tf.reshape(output, [output.shape[0] as number, -1]) as tf.Tensor2D;
+    if (this.metadata.output === 'logits') values = tf.softmax(values);
+    if (this.metadata.backgroundClass) {
+      values = tf.slice(values, [0, 1], [-1, -1]);
+      values = tf.div(values, tf.sum(values, 1, true));
+    }
+    return values;
+  }
+
+  private rank(row: Float32Array, topK: number): Prediction[] {
+    return Array.from(row, (probability, index) => ({ probability, index }))
+      .sort((a, b) => b.probability - a.probability || a.index - b.index)
+      .slice(0, topK)
+      .map(({ probability, index }) => ({
+        label: this.metadata.labels[index] as string,
+        index,
+        probability,
+      }));
+  }
+
+  private embeddingModel(model: tfl.LayersModel): tfl.LayersModel {
+    const name = this.metadata.embeddingLayer;
+    const layer = name ? model.getLayer(name) : model.layers[model.layers.length - 2];
+    if (!layer)
+      throw new ModelLoadError(
+        'The model has no layer before its classifier to take embeddings from.',
+      );
+    return tfl.model({ inputs: model.inputs, outputs: layer.output as tfl.SymbolicTensor });
+  }
+}
+
+function isDecoded(image: unknown): image is DecodedImage {
+  const candidate = image as DecodedImage;
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    candidate.data instanceof Uint8Array &&
+    typeof candidate.width === 'number' &&
+    typeof candidate.height === 'number' &&
+    !(typeof Blob !== 'undefined' && image instanceof Blob)
+  );
+}
