@@ -1,10 +1,23 @@
 import { Command } from 'commander';
 import manifest from '../package.json' with { type: 'json' };
+import { registerClassify } from './commands/classify';
+import { registerModels } from './commands/models';
+import { createTerminal, type Terminal } from './terminal';
 
 /** Builds the `imgcls` command tree; commands are thin wrappers over the `@imgcls/*` packages. */
 export function createProgram(): Command {
-  return new Command('imgcls')
+  const program = new Command('imgcls')
     .description(manifest.description)
     .version(manifest.version)
-    .showHelpAfterError('(run imgcls --help for usage)');
+    .option('-q, --quiet', 'print results and errors only')
+    .option('--no-color', 'no colours (also: NO_COLOR=1)')
+    .showHelpAfterError('(run imgcls --help for usage)')
+    .exitOverride();
+  const terminal = (): Terminal => {
+    const globals = program.opts<{ quiet?: boolean; color?: boolean }>();
+    return createTerminal({ quiet: globals.quiet ?? false, color: globals.color !== false });
+  };
+  registerClassify(program, terminal);
+  registerModels(program, terminal);
+  return program;
 }

@@ -1,0 +1,63 @@
+import { registeredModels, resolveModel } from '@imgcls/models';
+import type { Command } from 'commander';
+import type { Terminal } from '../terminal';
+
+/** `imgcls models list|info`: what the registry knows. */
+export function registerModels(program: Command, terminal: () => Terminal): void {
+  const models = program.command('models').description('list and inspect the registered models');
+  models
+    .command('list')
+    .description('list registered model ids and where they come from')
+    .option('--json', 'machine-readable output')
+    .action((flags: { json?: boolean }) => {
+      const out = terminal();
+      const entries = registeredModels();
+      if (flags.json) {
+        out.out(
+          JSON.stringify(
+            entries.map(({ id, description, source }) => ({ id, description, source })),
+          ),
+        );
+        return;
+      }
+      for (const entry of entries) {
+        const where =
+          entry.source.kind === 'url' ? entry.source.url : `models/${entry.source.directory}`;
+        out.out(`${out.style('bold', entry.id.padEnd(18))} ${entry.description}`);
+        out.out(`${''.padEnd(18)} ${out.style('dim', where)}`);
+      }
+    });
+  models
+    .command('info')
+    .description('show a registered model’s source and metadata')
+    .argument('<id>', 'registered model id (see `imgcls models list`)')
+    .option('--json', 'machine-readable output')
+    .action((id: string, flags: { json?: boolean }) => {
+      const out = terminal();
+      const entry = resolveModel(id);
+      if (flags.json) {
+        out.out(
+          JSON.stringify({
+            ...entry,
+            metadata: entry.metadata
+              ? { ...entry.metadata, labels: entry.metadata.labels.length }
+              : undefined,
+          }),
+        );
+        return;
+      }
+      out.out(`${out.style('bold', entry.id)}: ${entry.description}`);
+      out.out(
+        `source: ${entry.source.kind === 'url' ? entry.source.url : `models/${entry.source.directory}`}`,
+      );
+      if (entry.metadata) {
+        const { preset } = entry.metadata;
+        out.out(
+          `format: ${entry.metadata.format}, ${entry.metadata.labels.length} labels${entry.metadata.backgroundClass ? ' + background' : ''}`,
+        );
+        out.out(
+          `input: ${preset.height}x${preset.width}, ${preset.resize}, range [${preset.range.join(', ')}]`,
+        );
+      }
+    });
+}
