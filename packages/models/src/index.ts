@@ -15,3 +15,4 @@ export {
   registerModel,
   resolveModel,
 } from './registry';
+export * from './tflite/index';

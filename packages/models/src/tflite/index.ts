@@ -1,0 +1,11 @@
+export { InvalidTfliteError, UnsupportedTfliteOpError } from './errors';
+export { type ImportedTflite, importTflite } from './import';
+export {
+  dequantize,
+  parseTflite,
+  type Quantization,
+  type TensorType,
+  type TfliteGraph,
+  type TfliteOperator,
+  type TfliteTensor,
+} from './parse';
