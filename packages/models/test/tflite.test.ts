@@ -12,6 +12,8 @@ import {
   importTflite,
   parseTflite,
   type Quantization,
+  type TfliteOperator,
+  type TfliteTensor,
 } from '../src/index';
 import { directoryHandler } from '../src/node';
 import { useWasm } from './setup';
