@@ -19,6 +19,8 @@ export interface SourceOptions {
   readonly cacheDir?: string;
   /** Never download: use the cache or fail (Node). */
   readonly offline?: boolean;
+  /** Class names for a `.tflite` model, which carries none (a leading "background" is handled). */
+  readonly labels?: readonly string[];
 }
 
 function isUrl(reference: string): boolean {
@@ -40,6 +42,7 @@ export async function resolveSource(
   options: SourceOptions = {},
 ): Promise<ResolvedModel> {
   if (typeof reference !== 'string') return { handler: reference, origin: 'IOHandler' };
+  if (/\.tflite$/i.test(reference)) return fromTflite(reference, options);
   if (isUrl(reference)) return fromUrl(reference, options);
   if (/[\\/]/.test(reference) || reference.startsWith('.')) return fromPath(reference);
   let entry: ReturnType<typeof resolveModel>;
@@ -83,6 +86,58 @@ async function fromUrl(url: string, options: SourceOptions): Promise<ResolvedMod
   const { parseModelMetadata } = await import('@imgcls/models');
   const metadata = response?.ok ? parseModelMetadata(await response.json()) : undefined;
   return { handler: tfcore.io.http(url), ...(metadata ? { metadata } : {}), origin: url };
+}
+
+/** Imports a TFLite model (file or URL) and hands its converted weights to TF.js from memory. */
+async function fromTflite(reference: string, options: SourceOptions): Promise<ResolvedModel> {
+  if (!options.labels) {
+    throw new ModelLoadError(
+      `${reference} carries no labels: pass { labels } (e.g. the lines of its labels.txt) to loadClassifier.`,
+    );
+  }
+  let bytes: Uint8Array;
+  if (IS_NODE) {
+    const { readFile } = await import('node:fs/promises');
+    const path = isUrl(reference)
+      ? await (await nodeIo()).fetchToCache(reference, {
+          ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+          ...(options.offline ? { offline: true } : {}),
+        })
+      : reference;
+    bytes = new Uint8Array(
+      await readFile(path).catch((error: unknown) => {
+        throw new ModelLoadError(`Cannot read ${path}: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }),
+    );
+  } else {
+    const response = await fetch(reference);
+    if (!response.ok) throw new ModelLoadError(`${reference} answered HTTP ${response.status}.`);
+    bytes = new Uint8Array(await response.arrayBuffer());
+  }
+  const { importTflite, tfliteMetadata } = await import('@imgcls/models');
+  const imported = importTflite(bytes);
+  const id =
+    reference
+      .split(/[\\/]/)
+      .pop()
+      ?.replace(/\.tflite$/i, '') ?? 'tflite';
+  const metadata = tfliteMetadata(imported, { id, labels: options.labels, source: reference });
+  const tfcore = await import('@tensorflow/tfjs-core');
+  let artifacts: tf.io.ModelArtifacts | undefined;
+  await imported.model.save(
+    tfcore.io.withSaveHandler(async (saved) => {
+      artifacts = saved;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  imported.model.dispose();
+  return {
+    handler: tfcore.io.fromMemory(artifacts as tf.io.ModelArtifacts),
+    metadata,
+    origin: reference,
+  };
 }
 
 async function fromPath(path: string): Promise<ResolvedModel> {

@@ -29,6 +29,10 @@ export interface ImportedTflite {
   readonly quantization: 'float' | 'per-tensor' | 'per-axis';
   /** Operator counts by name. */
   readonly ops: Readonly<Record<string, number>>;
+  /** True when the last operator is SOFTMAX: the output is a probability distribution. */
+  readonly endsWithSoftmax: boolean;
+  /** The layer whose output feeds the final classifier (last CONV_2D or FULLY_CONNECTED): the embedding. */
+  readonly embeddingLayer?: string;
 }
 
 // TFLite ActivationFunctionType → tf.layers activation.
@@ -84,6 +88,7 @@ export function importTflite(
   }
   const inputShape = inputTensor.shape.slice(1);
   let model: tfl.LayersModel | undefined;
+  let embeddingLayer: string | undefined;
   // The dequantised weight tensors only seed the layers' variables: tidy frees them afterwards.
   tf.tidy(() => {
     const symbols = new Map<number, tfl.SymbolicTensor>();
@@ -94,6 +99,12 @@ export function importTflite(
       symbols.set(operator.outputs[0] as number, translate(graph, operator, symbols, used));
     const output = symbols.get(outputIndex);
     if (!output) throw new InvalidTfliteError('The model output is not produced by any operator.');
+    const classifierOp = [...graph.operators]
+      .reverse()
+      .find((operator) => operator.op === 'CONV_2D' || operator.op === 'FULLY_CONNECTED');
+    const features = classifierOp && symbols.get(classifierOp.inputs[0] as number);
+    if (features && features !== symbols.get(inputIndex as number))
+      embeddingLayer = features.sourceLayer.name;
     model = tfl.model({ inputs: input, outputs: output, name: options.name ?? 'tflite_import' });
   });
   const ops: Record<string, number> = {};
@@ -109,6 +120,8 @@ export function importTflite(
     ...(inputRange ? { inputRange } : {}),
     quantization: weightQuantization(graph),
     ops,
+    endsWithSoftmax: graph.operators.at(-1)?.op === 'SOFTMAX',
+    ...(embeddingLayer ? { embeddingLayer } : {}),
   };
 }
 

@@ -1,5 +1,6 @@
 export { InvalidTfliteError, UnsupportedTfliteOpError } from './errors';
 export { type ImportedTflite, importTflite } from './import';
+export { parseLabelsFile, tfliteMetadata } from './metadata';
 export {
   dequantize,
   parseTflite,
