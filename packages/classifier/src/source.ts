@@ -53,8 +53,13 @@ export async function resolveSource(
     if (IS_NODE && (await import('node:fs')).existsSync(reference)) return fromPath(reference);
     throw error;
   }
-  if (entry.source.kind === 'url') {
-    const resolved = await fromUrl(entry.source.url, { ...options });
+  if (!IS_NODE) {
+    // Browsers: hosted models from their URL, shipped folders from the page's /models/ path.
+    const url =
+      entry.source.kind === 'url'
+        ? entry.source.url
+        : new URL(`/models/${entry.source.directory}/model.json`, globalThis.location?.href).href;
+    const resolved = await fromUrl(url, options);
     return {
       ...resolved,
       metadata: resolved.metadata ?? entry.metadata,
@@ -62,7 +67,19 @@ export async function resolveSource(
     } as ResolvedModel;
   }
   const { join, resolve } = await import('node:path');
+  const { existsSync } = await import('node:fs');
   const base = process.env.IMGCLS_MODELS_DIR ?? resolve('models');
+  if (entry.source.kind === 'url') {
+    // A local copy (e.g. made by `imgcls models import`) wins over the hosted one: it works offline.
+    if (existsSync(join(base, entry.id, 'model.json')))
+      return { ...(await fromPath(join(base, entry.id))), origin: reference };
+    const resolved = await fromUrl(entry.source.url, options);
+    return {
+      ...resolved,
+      metadata: resolved.metadata ?? entry.metadata,
+      origin: reference,
+    } as ResolvedModel;
+  }
   const resolved = await fromPath(join(base, entry.source.directory));
   return {
     ...resolved,
