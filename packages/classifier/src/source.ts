@@ -1,8 +1,14 @@
-import { ModelLoadError, type ModelMetadata, resolveModel } from '@imgcls/models';
+import {
+  ModelLoadError,
+  type ModelMetadata,
+  type RegisteredModel,
+  resolveModel,
+  UnknownModelError,
+} from '@imgcls/models';
 import type * as tf from '@tensorflow/tfjs-core';
 import { IS_NODE } from './platform';
 
-/** What loadClassifier accepts: a registry id, an http(s) URL of a model.json, a local path, or an IOHandler. */
+/** What loadClassifier accepts: a registry id, an http(s) URL of a model.json or .tflite, a local path, or an IOHandler. */
 export type ModelReference = string | tf.io.IOHandler;
 
 /** A model's bytes, ready for tfjs' loaders, and the metadata found with them. */
@@ -23,19 +29,26 @@ export interface SourceOptions {
   readonly labels?: readonly string[];
 }
 
-function isUrl(reference: string): boolean {
-  return /^https?:\/\//i.test(reference);
-}
+const isUrl = (reference: string) => /^https?:\/\//i.test(reference);
 
-/** Node's file and HTTP-cache loaders, imported only in Node so browser bundles never contain node:fs. */
-async function nodeIo() {
-  return import('@imgcls/models/node');
+/**
+ * Node's file and download-cache helpers. In browser bundles the exports map gives a stand-in with the
+ * same names, so no Node module is ever bundled; this code only calls them when running in Node.
+ */
+const nodeIo = () => import('@imgcls/models/node');
+
+function cacheOptions(options: SourceOptions) {
+  return {
+    ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+    ...(options.offline ? { offline: true } : {}),
+  };
 }
 
 /**
- * Turns a model reference into an IOHandler plus metadata. Registry ids resolve to their source (hosted
- * URL, or a folder under `IMGCLS_MODELS_DIR`, default `./models`); registry metadata fills in for
- * hosted models that publish none.
+ * Turns a model reference into an IOHandler plus metadata. Registry ids resolve to their source: in
+ * Node a local copy under `IMGCLS_MODELS_DIR` (default `./models`) wins over a hosted URL, so imported
+ * models work offline; in browsers shipped folders are fetched from the page's `/models/` path.
+ * Registry metadata fills in for hosted models that publish none.
  */
 export async function resolveSource(
   reference: ModelReference,
@@ -45,64 +58,64 @@ export async function resolveSource(
   if (/\.tflite$/i.test(reference)) return fromTflite(reference, options);
   if (isUrl(reference)) return fromUrl(reference, options);
   if (/[\\/]/.test(reference) || reference.startsWith('.')) return fromPath(reference);
-  let entry: ReturnType<typeof resolveModel>;
+  let entry: RegisteredModel;
   try {
     entry = resolveModel(reference);
   } catch (error) {
     // A bare name that is not registered may still be a folder in the working directory.
-    if (IS_NODE && (await import('node:fs')).existsSync(reference)) return fromPath(reference);
+    if (IS_NODE && error instanceof UnknownModelError && (await nodeIo()).pathExists(reference))
+      return fromPath(reference);
     throw error;
   }
+  const withEntry = (resolved: ResolvedModel): ResolvedModel => {
+    const metadata = resolved.metadata ?? entry.metadata;
+    return { handler: resolved.handler, origin: reference, ...(metadata ? { metadata } : {}) };
+  };
   if (!IS_NODE) {
-    // Browsers: hosted models from their URL, shipped folders from the page's /models/ path.
-    const url =
-      entry.source.kind === 'url'
-        ? entry.source.url
-        : new URL(`/models/${entry.source.directory}/model.json`, globalThis.location?.href).href;
-    const resolved = await fromUrl(url, options);
-    return {
-      ...resolved,
-      metadata: resolved.metadata ?? entry.metadata,
-      origin: reference,
-    } as ResolvedModel;
+    // A copy served by the page under /models/<id>/ (e.g. an imported model) wins over a hosted URL.
+    const served = (name: string) =>
+      new URL(`/models/${name}/model.json`, globalThis.location?.href).href;
+    if (entry.source.kind === 'directory')
+      return withEntry(await fromUrl(served(entry.source.directory), options));
+    const local = await fetch(served(entry.id), { method: 'HEAD' }).then(
+      (response) => response.ok,
+      () => false,
+    );
+    return withEntry(await fromUrl(local ? served(entry.id) : entry.source.url, options));
   }
-  const { join, resolve } = await import('node:path');
-  const { existsSync } = await import('node:fs');
-  const base = process.env.IMGCLS_MODELS_DIR ?? resolve('models');
+  const io = await nodeIo();
   if (entry.source.kind === 'url') {
-    // A local copy (e.g. made by `imgcls models import`) wins over the hosted one: it works offline.
-    if (existsSync(join(base, entry.id, 'model.json')))
-      return { ...(await fromPath(join(base, entry.id))), origin: reference };
-    const resolved = await fromUrl(entry.source.url, options);
-    return {
-      ...resolved,
-      metadata: resolved.metadata ?? entry.metadata,
-      origin: reference,
-    } as ResolvedModel;
+    const local = io.localModel(entry.id);
+    return withEntry(local ? await fromPath(local) : await fromUrl(entry.source.url, options));
   }
-  const resolved = await fromPath(join(base, entry.source.directory));
-  return {
-    ...resolved,
-    metadata: resolved.metadata ?? entry.metadata,
-    origin: reference,
-  } as ResolvedModel;
+  return withEntry(await fromPath(`${io.localModelsDir()}/${entry.source.directory}`));
 }
 
 async function fromUrl(url: string, options: SourceOptions): Promise<ResolvedModel> {
-  if (IS_NODE) {
-    const { cachedModel } = await nodeIo();
-    const cached = await cachedModel(url, {
-      ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
-      ...(options.offline ? { offline: true } : {}),
-    });
-    return { ...cached, origin: url };
-  }
+  if (IS_NODE)
+    return { ...(await (await nodeIo()).cachedModel(url, cacheOptions(options))), origin: url };
   const tfcore = await import('@tensorflow/tfjs-core');
-  const metadataUrl = new URL('metadata.json', url).href;
-  const response = await fetch(metadataUrl).catch(() => undefined);
   const { parseModelMetadata } = await import('@imgcls/models');
+  const modelJson = await fetch(url, { method: 'HEAD' }).catch((error: unknown) => {
+    throw new ModelLoadError(`Cannot reach ${url}: ${(error as Error).message}`, { cause: error });
+  });
+  if (!modelJson.ok) throw new ModelLoadError(`No model at ${url} (HTTP ${modelJson.status}).`);
+  const response = await fetch(new URL('metadata.json', url).href).catch(() => undefined);
   const metadata = response?.ok ? parseModelMetadata(await response.json()) : undefined;
   return { handler: tfcore.io.http(url), ...(metadata ? { metadata } : {}), origin: url };
+}
+
+async function fromPath(path: string): Promise<ResolvedModel> {
+  if (!IS_NODE)
+    throw new ModelLoadError(`"${path}" is neither a registered model id nor an http(s) URL.`);
+  const io = await nodeIo();
+  const directory = await io.modelDirectory(path);
+  const metadata = await io.readMetadata(directory);
+  return {
+    handler: io.directoryHandler(directory),
+    ...(metadata ? { metadata } : {}),
+    origin: directory,
+  };
 }
 
 /** Imports a TFLite model (file or URL) and hands its converted weights to TF.js from memory. */
@@ -114,20 +127,7 @@ async function fromTflite(reference: string, options: SourceOptions): Promise<Re
   }
   let bytes: Uint8Array;
   if (IS_NODE) {
-    const { readFile } = await import('node:fs/promises');
-    const path = isUrl(reference)
-      ? await (await nodeIo()).fetchToCache(reference, {
-          ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
-          ...(options.offline ? { offline: true } : {}),
-        })
-      : reference;
-    bytes = new Uint8Array(
-      await readFile(path).catch((error: unknown) => {
-        throw new ModelLoadError(`Cannot read ${path}: ${(error as Error).message}`, {
-          cause: error,
-        });
-      }),
-    );
+    bytes = await (await nodeIo()).readBytes(reference, cacheOptions(options));
   } else {
     const response = await fetch(reference);
     if (!response.ok) throw new ModelLoadError(`${reference} answered HTTP ${response.status}.`);
@@ -154,28 +154,5 @@ async function fromTflite(reference: string, options: SourceOptions): Promise<Re
     handler: tfcore.io.fromMemory(artifacts as tf.io.ModelArtifacts),
     metadata,
     origin: reference,
-  };
-}
-
-async function fromPath(path: string): Promise<ResolvedModel> {
-  if (!IS_NODE)
-    throw new ModelLoadError(`"${path}" is neither a registered model id nor an http(s) URL.`);
-  const { stat } = await import('node:fs/promises');
-  const { dirname, basename } = await import('node:path');
-  const stats = await stat(path).catch(() => undefined);
-  if (!stats)
-    throw new ModelLoadError(
-      `No model at ${path}: expected a folder with model.json, or a registered id.`,
-    );
-  const directory = stats.isDirectory() ? path : dirname(path);
-  if (!stats.isDirectory() && basename(path) !== 'model.json') {
-    throw new ModelLoadError(`${path} is not a model.json or a folder holding one.`);
-  }
-  const { directoryHandler, readMetadata } = await nodeIo();
-  const metadata = await readMetadata(directory);
-  return {
-    handler: directoryHandler(directory),
-    ...(metadata ? { metadata } : {}),
-    origin: directory,
   };
 }

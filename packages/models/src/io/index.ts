@@ -14,3 +14,4 @@ export {
   fetchToCache,
   hashFile,
 } from './fetch-to-cache';
+export { localModel, localModelsDir, modelDirectory, pathExists, readBytes } from './local';

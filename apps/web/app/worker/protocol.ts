@@ -1,0 +1,37 @@
+/** The models the demo shows side by side, by registry id. */
+export const DEMO_MODELS = [
+  { id: 'mobilenet-v2', title: 'MobileNetV2 (ImageNet, 1000 classes)' },
+  { id: 'cifar10', title: 'CIFAR-10 model (10 classes, trained by imgcls)' },
+] as const;
+
+export type DemoModelId = (typeof DEMO_MODELS)[number]['id'];
+
+/** Page → worker. */
+export type WorkerRequest = {
+  readonly type: 'classify';
+  readonly requestId: number;
+  readonly file: Blob;
+};
+
+/** Worker → page. */
+export type WorkerMessage =
+  | {
+      readonly type: 'status';
+      readonly model: DemoModelId;
+      readonly state: 'loading' | 'ready';
+      readonly backend?: string;
+    }
+  | { readonly type: 'unavailable'; readonly model: DemoModelId; readonly message: string }
+  | {
+      readonly type: 'result';
+      readonly requestId: number;
+      readonly model: DemoModelId;
+      readonly predictions: ReadonlyArray<{ readonly label: string; readonly probability: number }>;
+      readonly milliseconds: number;
+    }
+  | {
+      readonly type: 'input-error';
+      readonly requestId: number;
+      readonly code: string;
+      readonly message: string;
+    };
