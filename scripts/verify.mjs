@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 
 const steps = [
-  ['lint', 'biome', ['ci', '.']],
+  ['lint', 'turbo', ['run', 'lint']],
   [
     'build, typecheck, unit tests, package checks',
     'turbo',

@@ -126,7 +126,12 @@ export function Demo() {
         </p>
       ) : null}
       {preview && !inputError ? (
-        <img className="preview" src={preview} alt="The image being classified" />
+        // biome-ignore lint/performance/noImgElement: a local object URL, not an asset next/image could optimise.
+        <img
+          className="preview"
+          src={preview}
+          alt="Your upload, as the models see it before resizing"
+        />
       ) : null}
       <section className="panels" aria-live="polite">
         {DEMO_MODELS.map(({ id, title }) => (

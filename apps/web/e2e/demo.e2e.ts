@@ -75,13 +75,11 @@ describe('the two-model demo in Chromium', () => {
   it.skipIf(!tflite || !labels || !photos)(
     'classifies a real photo: Grace Hopper is a military uniform',
     async () => {
-      await page
-        .getByTestId('file-input')
-        .setInputFiles({
-          name: 'grace_hopper.png',
-          mimeType: 'image/png',
-          buffer: hopperPng as Buffer,
-        });
+      await page.getByTestId('file-input').setInputFiles({
+        name: 'grace_hopper.png',
+        mimeType: 'image/png',
+        buffer: hopperPng as Buffer,
+      });
       const panel = page.getByTestId('panel-mobilenet-v2');
       await expect.poll(() => panel.getAttribute('data-state'), { timeout: 60_000 }).toBe('result');
       expect(await panel.locator('.predictions li .label').first().textContent()).toBe(
@@ -93,13 +91,11 @@ describe('the two-model demo in Chromium', () => {
   );
 
   it('explains a file that is not an image', async () => {
-    await page
-      .getByTestId('file-input')
-      .setInputFiles({
-        name: 'notes.jpg',
-        mimeType: 'image/jpeg',
-        buffer: Buffer.from('these are not pixels'),
-      });
+    await page.getByTestId('file-input').setInputFiles({
+      name: 'notes.jpg',
+      mimeType: 'image/jpeg',
+      buffer: Buffer.from('these are not pixels'),
+    });
     await expect
       .poll(() => page.getByTestId('input-error').textContent(), { timeout: 30_000 })
       .toMatch(/could not be read as an image: .*not an image/);
