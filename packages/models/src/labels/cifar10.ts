@@ -1,5 +1,5 @@
 /** The CIFAR-10 class names in the official order (label byte 0 … 9 of the binary format). */
-export const CIFAR10_LABELS: readonly string[] = [
+export const CIFAR10_LABELS = [
   'airplane',
   'automobile',
   'bird',
@@ -10,4 +10,4 @@ export const CIFAR10_LABELS: readonly string[] = [
   'horse',
   'ship',
   'truck',
-];
+] as const;
