@@ -1,4 +1,10 @@
 export {
+  CheckpointError,
+  loadCheckpoint,
+  saveCheckpoint,
+  type TrainingPosition,
+} from './checkpoint';
+export {
   CIFAR_RECORD_BYTES,
   CIFAR_SIZE,
   type CifarBatch,
@@ -6,4 +12,15 @@ export {
 } from './datasets/cifar10-binary';
 export { readTar, type TarEntry } from './datasets/tar';
 export { DatasetFormatError } from './errors';
+export {
+  evaluateData,
+  NonFiniteLossError,
+  type TrainConfig,
+  type TrainingData,
+  type TrainingEvent,
+  type TrainingResult,
+  train,
+} from './loop';
+export { AdamW, type AdamWOptions, type Optimizer, Sgd, type SgdOptions } from './optimizers';
+export { epochOrder } from './order';
 export { constant, cosine, oneCycle, type Schedule, stepDecay, warmup } from './schedules';

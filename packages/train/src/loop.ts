@@ -1,0 +1,340 @@
+import { ImgclsError, InvalidArgumentError } from '@imgcls/preprocess';
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { loadCheckpoint, saveCheckpoint, type TrainingPosition } from './checkpoint';
+import type { Optimizer } from './optimizers';
+import { epochOrder } from './order';
+import type { Schedule } from './schedules';
+
+/** Labelled examples addressable by index: the loop asks for the batches it needs, in its own order. */
+export interface TrainingData {
+  readonly size: number;
+  /** Model-ready images [n, h, w, 3] and integer labels [n] for these example indices; the loop disposes them. */
+  batch(indices: readonly number[]): { images: tf.Tensor4D; labels: tf.Tensor1D };
+}
+
+/** Everything that defines a training run. */
+export interface TrainConfig {
+  readonly model: tfl.LayersModel;
+  readonly data: TrainingData;
+  /** Evaluated after every epoch (accuracy, loss); drives early stopping. */
+  readonly validation?: TrainingData;
+  readonly numClasses: number;
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly optimizer: Optimizer;
+  /** Learning rate by optimizer step. */
+  readonly schedule: Schedule;
+  /** Whether the model ends in softmax (default) or outputs logits. */
+  readonly modelOutput?: 'probabilities' | 'logits';
+  /** Label smoothing ε: targets become (1 − ε)·one-hot + ε/K. */
+  readonly labelSmoothing?: number;
+  /** Clip gradients to this global L2 norm. */
+  readonly clipNorm?: number;
+  /** Seed of the data order. */
+  readonly seed?: number;
+  /** Directory for checkpoints; training resumes from it when it holds one of the same configuration. */
+  readonly checkpointDir?: string;
+  /** Also checkpoint every this many steps (always at epoch end). */
+  readonly checkpointEvery?: number;
+  /** Stop when validation accuracy has not improved by `minDelta` for `patience` epochs. */
+  readonly earlyStopping?: { readonly patience: number; readonly minDelta?: number };
+}
+
+/** Progress reported while training. */
+export type TrainingEvent =
+  | {
+      readonly type: 'step';
+      readonly epoch: number;
+      readonly step: number;
+      readonly totalSteps: number;
+      readonly loss: number;
+      readonly learningRate: number;
+      readonly imagesPerSecond: number;
+      readonly etaSeconds: number;
+    }
+  | {
+      readonly type: 'epoch';
+      readonly epoch: number;
+      readonly loss: number;
+      readonly validation?: { accuracy: number; loss: number };
+    }
+  | { readonly type: 'checkpoint'; readonly step: number; readonly directory: string }
+  | { readonly type: 'resumed'; readonly step: number; readonly epoch: number };
+
+/** How a run ended, and the per-epoch history. */
+export interface TrainingResult {
+  readonly status: 'completed' | 'aborted' | 'early-stopped';
+  readonly step: number;
+  readonly epochs: ReadonlyArray<{
+    epoch: number;
+    loss: number;
+    validation?: { accuracy: number; loss: number };
+  }>;
+}
+
+/** Training stopped because the loss became NaN or infinite; the last checkpoint is untouched. */
+export class NonFiniteLossError extends ImgclsError {
+  constructor(
+    readonly step: number,
+    readonly loss: number,
+  ) {
+    super(
+      'NON_FINITE_LOSS',
+      `The loss became ${loss} at step ${step}: training stopped and the last good checkpoint was kept. Lower the learning rate, add gradient clipping, or check the data for NaN.`,
+    );
+  }
+}
+
+/** A fingerprint of what must not change between a checkpoint and its resumption. */
+function configKey(config: TrainConfig): string {
+  return JSON.stringify({
+    // Shapes, not names: layer names are generated per model instance and differ between processes.
+    weights: config.model.weights.map((weight) => weight.shape),
+    size: config.data.size,
+    batchSize: config.batchSize,
+    epochs: config.epochs,
+    seed: config.seed ?? 0,
+    numClasses: config.numClasses,
+  });
+}
+
+function crossEntropy(output: tf.Tensor, labels: tf.Tensor1D, config: TrainConfig): tf.Scalar {
+  return tf.tidy(() => {
+    const smoothing = config.labelSmoothing ?? 0;
+    let targets = tf.cast(tf.oneHot(labels, config.numClasses), 'float32');
+    if (smoothing > 0)
+      targets = tf.add(tf.mul(targets, 1 - smoothing), smoothing / config.numClasses);
+    // log(p + ε), not log(clip(p)): clipping would turn a NaN output into a finite loss and hide it.
+    const logProbabilities =
+      config.modelOutput === 'logits' ? tf.logSoftmax(output) : tf.log(tf.add(output, 1e-7));
+    return tf.neg(tf.mean(tf.sum(tf.mul(targets, logProbabilities), -1))) as tf.Scalar;
+  });
+}
+
+function clipByGlobalNorm(gradients: tf.Tensor[], clipNorm: number): tf.Tensor[] {
+  return tf.tidy(() => {
+    const norm = tf.sqrt(tf.addN(gradients.map((gradient) => tf.sum(tf.square(gradient)))));
+    const scale = tf.minimum(tf.div(clipNorm, tf.maximum(norm, 1e-12)), 1);
+    return gradients.map((gradient) => tf.mul(gradient, scale));
+  });
+}
+
+function checkConfig(config: TrainConfig): void {
+  const positive = (name: string, value: number) => {
+    if (!Number.isInteger(value) || value < 1)
+      throw new InvalidArgumentError(`${name} must be a positive integer, got ${value}.`);
+  };
+  positive('epochs', config.epochs);
+  positive('batchSize', config.batchSize);
+  positive('numClasses', config.numClasses);
+  if (config.data.size < 1) throw new InvalidArgumentError('The training data is empty.');
+  const smoothing = config.labelSmoothing ?? 0;
+  if (!(smoothing >= 0 && smoothing < 1))
+    throw new InvalidArgumentError(`labelSmoothing must be in [0, 1), got ${smoothing}.`);
+}
+
+/** Accuracy and mean loss of the model (inference mode) over a dataset, in batches. */
+export function evaluateData(
+  model: tfl.LayersModel,
+  data: TrainingData,
+  config: Pick<TrainConfig, 'numClasses' | 'modelOutput' | 'batchSize'>,
+): { accuracy: number; loss: number } {
+  let correct = 0;
+  let lossSum = 0;
+  for (let start = 0; start < data.size; start += config.batchSize) {
+    const indices = Array.from(
+      { length: Math.min(config.batchSize, data.size - start) },
+      (_, offset) => start + offset,
+    );
+    const { images, labels } = data.batch(indices);
+    const [hits, loss] = tf.tidy(() => {
+      const output = model.apply(images, { training: false }) as tf.Tensor;
+      const batchLoss = crossEntropy(output, labels, {
+        ...config,
+        labelSmoothing: 0,
+      } as TrainConfig);
+      return [
+        tf.sum(tf.cast(tf.equal(tf.argMax(output, -1), labels), 'int32')),
+        tf.mul(batchLoss, indices.length),
+      ];
+    });
+    correct += hits.dataSync()[0] as number;
+    lossSum += loss.dataSync()[0] as number;
+    tf.dispose([hits, loss, images, labels]);
+  }
+  return { accuracy: correct / data.size, loss: lossSum / data.size };
+}
+
+/**
+ * Trains a layers model with a custom loop: a seeded data order per epoch, the given optimizer and
+ * learning-rate schedule, label smoothing and gradient clipping, checkpoints (model weights including
+ * batch-norm statistics, optimizer state and position) every `checkpointEvery` steps and at every epoch
+ * end, exact resumption from `checkpointDir`, early stopping on validation accuracy, and a guard that stops
+ * on a non-finite loss. `signal` stops cleanly after the current step, with a checkpoint.
+ *
+ * @throws NonFiniteLossError, CheckpointError, InvalidArgumentError.
+ */
+export async function train(
+  config: TrainConfig,
+  options: {
+    signal?: AbortSignal;
+    onEvent?: (event: TrainingEvent) => void;
+    now?: () => number;
+  } = {},
+): Promise<TrainingResult> {
+  checkConfig(config);
+  const now = options.now ?? (() => performance.now());
+  const key = configKey(config);
+  const { model, data, optimizer } = config;
+  const stepsPerEpoch = Math.ceil(data.size / config.batchSize);
+  const totalSteps = stepsPerEpoch * config.epochs;
+  const trainable = model.trainableWeights.map(
+    (weight) => (weight as unknown as { val: tf.Variable }).val,
+  );
+  const allWeights = model.weights;
+
+  let position: TrainingPosition = { step: 0, epoch: 0, batchInEpoch: 0 };
+  if (config.checkpointDir) {
+    const saved = await loadCheckpoint(config.checkpointDir, key);
+    if (saved) {
+      const optimizerState = new Map<string, tf.Tensor>();
+      for (const [name, tensor] of saved.tensors) {
+        if (name.startsWith('optimizer:'))
+          optimizerState.set(name.slice('optimizer:'.length), tensor);
+      }
+      allWeights.forEach((weight, index) => {
+        const value = saved.tensors.get(`model:${index}`);
+        if (value) weight.write(value);
+      });
+      optimizer.restore(optimizerState);
+      tf.dispose([...saved.tensors.values()]);
+      position = saved.position;
+      options.onEvent?.({ type: 'resumed', step: position.step, epoch: position.epoch });
+    }
+  }
+
+  const checkpoint = async (at: TrainingPosition) => {
+    if (!config.checkpointDir) return;
+    const tensors = new Map<string, tf.Tensor>();
+    // By position, like the optimizer's slots: weight names differ between builds of the same model.
+    allWeights.forEach((weight, index) => tensors.set(`model:${index}`, weight.read()));
+    const optimizerState = optimizer.state();
+    for (const [name, tensor] of optimizerState) tensors.set(`optimizer:${name}`, tensor);
+    await saveCheckpoint(config.checkpointDir, at, key, tensors);
+    // state() makes a fresh step-count scalar each call; the slots themselves belong to the optimizer.
+    optimizerState.get('steps')?.dispose();
+    options.onEvent?.({ type: 'checkpoint', step: at.step, directory: config.checkpointDir });
+  };
+
+  const history: Array<{
+    epoch: number;
+    loss: number;
+    validation?: { accuracy: number; loss: number };
+  }> = [];
+  let { step } = position;
+  let best = position.bestValidationAccuracy ?? Number.NEGATIVE_INFINITY;
+  let stale = position.epochsWithoutImprovement ?? 0;
+  const started = now();
+  const stepAtStart = step;
+
+  for (let epoch = position.epoch; epoch < config.epochs; epoch++) {
+    const order = epochOrder(data.size, config.seed ?? 0, epoch);
+    const firstBatch = epoch === position.epoch ? position.batchInEpoch : 0;
+    let lossSum = 0;
+    let lossCount = 0;
+    for (let batchIndex = firstBatch; batchIndex < stepsPerEpoch; batchIndex++) {
+      if (options.signal?.aborted) {
+        await checkpoint({
+          step,
+          epoch,
+          batchInEpoch: batchIndex,
+          bestValidationAccuracy: best,
+          epochsWithoutImprovement: stale,
+        });
+        return { status: 'aborted', step, epochs: history };
+      }
+      const indices = Array.from(
+        order.subarray(
+          batchIndex * config.batchSize,
+          Math.min(data.size, (batchIndex + 1) * config.batchSize),
+        ),
+      );
+      const { images, labels } = data.batch(indices);
+      const learningRate = config.schedule(step);
+      const { value, grads } = tf.variableGrads(
+        () => crossEntropy(model.apply(images, { training: true }) as tf.Tensor, labels, config),
+        trainable,
+      );
+      const loss = value.dataSync()[0] as number;
+      if (!Number.isFinite(loss)) {
+        tf.dispose([value, images, labels, ...Object.values(grads)]);
+        throw new NonFiniteLossError(step, loss);
+      }
+      const ordered = trainable.map((variable) => grads[variable.name] as tf.Tensor);
+      const clipped = config.clipNorm ? clipByGlobalNorm(ordered, config.clipNorm) : ordered;
+      optimizer.apply(trainable, clipped, learningRate);
+      tf.dispose([
+        value,
+        images,
+        labels,
+        ...Object.values(grads),
+        ...(clipped === ordered ? [] : clipped),
+      ]);
+      step++;
+      lossSum += loss * indices.length;
+      lossCount += indices.length;
+      const seconds = (now() - started) / 1000;
+      const imagesPerSecond = ((step - stepAtStart) * config.batchSize) / Math.max(seconds, 1e-9);
+      options.onEvent?.({
+        type: 'step',
+        epoch,
+        step,
+        totalSteps,
+        loss,
+        learningRate,
+        imagesPerSecond,
+        etaSeconds: ((totalSteps - step) * config.batchSize) / Math.max(imagesPerSecond, 1e-9),
+      });
+      if (
+        config.checkpointEvery &&
+        step % config.checkpointEvery === 0 &&
+        batchIndex + 1 < stepsPerEpoch
+      ) {
+        await checkpoint({
+          step,
+          epoch,
+          batchInEpoch: batchIndex + 1,
+          bestValidationAccuracy: best,
+          epochsWithoutImprovement: stale,
+        });
+      }
+    }
+    const validation = config.validation
+      ? evaluateData(model, config.validation, config)
+      : undefined;
+    const summary = {
+      epoch,
+      loss: lossSum / Math.max(1, lossCount),
+      ...(validation ? { validation } : {}),
+    };
+    history.push(summary);
+    options.onEvent?.({ type: 'epoch', ...summary });
+    if (validation && config.earlyStopping) {
+      if (validation.accuracy > best + (config.earlyStopping.minDelta ?? 0)) {
+        best = validation.accuracy;
+        stale = 0;
+      } else stale++;
+    }
+    await checkpoint({
+      step,
+      epoch: epoch + 1,
+      batchInEpoch: 0,
+      bestValidationAccuracy: best,
+      epochsWithoutImprovement: stale,
+    });
+    if (config.earlyStopping && stale >= config.earlyStopping.patience)
+      return { status: 'early-stopped', step, epochs: history };
+  }
+  return { status: 'completed', step, epochs: history };
+}
