@@ -218,7 +218,9 @@ export async function train(
     if (!config.checkpointDir) return;
     const tensors = new Map<string, tf.Tensor>();
     // By position, like the optimizer's slots: weight names differ between builds of the same model.
-    allWeights.forEach((weight, index) => tensors.set(`model:${index}`, weight.read()));
+    allWeights.forEach((weight, index) => {
+      tensors.set(`model:${index}`, weight.read());
+    });
     const optimizerState = optimizer.state();
     for (const [name, tensor] of optimizerState) tensors.set(`optimizer:${name}`, tensor);
     await saveCheckpoint(config.checkpointDir, at, key, tensors);
