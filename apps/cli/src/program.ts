@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import manifest from '../package.json' with { type: 'json' };
 import { registerClassify } from './commands/classify';
 import { registerModels } from './commands/models';
+import { registerTrain } from './commands/train';
 import { createTerminal, type Terminal } from './terminal';
 
 /** Builds the `imgcls` command tree; commands are thin wrappers over the `@imgcls/*` packages. */
@@ -19,5 +20,6 @@ export function createProgram(): Command {
   };
   registerClassify(program, terminal);
   registerModels(program, terminal);
+  registerTrain(program, terminal);
   return program;
 }

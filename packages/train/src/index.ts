@@ -10,6 +10,8 @@ export {
   type CifarBatch,
   parseCifarBinary,
 } from './datasets/cifar10-binary';
+export { type ImageSet, readImageArchive } from './datasets/image-archive';
+export { type Augmentation, imageSetData, splitIndices } from './datasets/in-memory';
 export { readTar, type TarEntry } from './datasets/tar';
 export { DatasetFormatError } from './errors';
 export {
