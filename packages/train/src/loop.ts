@@ -246,6 +246,8 @@ export async function train(
     let lossSum = 0;
     let lossCount = 0;
     for (let batchIndex = firstBatch; batchIndex < stepsPerEpoch; batchIndex++) {
+      // Steps are synchronous work: yield once per step so signal handlers (Ctrl-C) and events run.
+      await new Promise((resolve) => setTimeout(resolve, 0));
       if (options.signal?.aborted) {
         await checkpoint({
           step,
