@@ -3,16 +3,17 @@
 import { type ChangeEvent, type DragEvent, useCallback, useEffect, useRef, useState } from 'react';
 import { DEMO_MODELS, type DemoModelId, type WorkerMessage } from './worker/protocol';
 
+/** What a panel knows about the model it runs: its backend and name. */
+type Loaded = { backend?: string; name?: string };
 type Panel =
   | { state: 'loading' }
-  | { state: 'ready'; backend?: string }
+  | ({ state: 'ready' } & Loaded)
   | { state: 'unavailable'; message: string }
-  | {
+  | ({
       state: 'result';
-      backend?: string;
       predictions: ReadonlyArray<{ label: string; probability: number }>;
       milliseconds: number;
-    };
+    } & Loaded);
 
 /** The upload area and the two model panels; all inference runs in a Web Worker. */
 export function Demo() {
@@ -38,13 +39,16 @@ export function Demo() {
       }
       setPanels((current) => {
         const previous = current[message.model];
-        const backend = 'backend' in previous ? previous.backend : undefined;
+        const loaded: Loaded =
+          previous.state === 'ready' || previous.state === 'result'
+            ? { backend: previous.backend, name: previous.name }
+            : {};
         if (message.type === 'status')
           return {
             ...current,
             [message.model]:
               message.state === 'ready'
-                ? { state: 'ready', backend: message.backend }
+                ? { state: 'ready', backend: message.backend, name: message.name }
                 : { state: 'loading' },
           };
         if (message.type === 'unavailable')
@@ -57,7 +61,7 @@ export function Demo() {
           ...current,
           [message.model]: {
             state: 'result',
-            backend,
+            ...loaded,
             predictions: message.predictions,
             milliseconds: message.milliseconds,
           },
@@ -148,7 +152,10 @@ function ModelPanel({ id, title, panel }: { id: DemoModelId; title: string; pane
       <h2>{title}</h2>
       {panel.state === 'loading' ? <p>Loading the model…</p> : null}
       {panel.state === 'ready' ? (
-        <p>Ready{panel.backend ? ` (${panel.backend})` : ''}: choose an image.</p>
+        <p>
+          {panel.name ?? 'Ready'}
+          {panel.backend ? ` (${panel.backend})` : ''}: choose an image.
+        </p>
       ) : null}
       {panel.state === 'unavailable' ? (
         <p className="unavailable" role="status">
@@ -171,6 +178,7 @@ function ModelPanel({ id, title, panel }: { id: DemoModelId; title: string; pane
             ))}
           </ol>
           <p className="timing">
+            {panel.name ? `${panel.name}: ` : ''}
             {panel.milliseconds.toFixed(0)} ms{panel.backend ? ` on ${panel.backend}` : ''}
           </p>
         </>

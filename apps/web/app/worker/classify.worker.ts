@@ -9,13 +9,28 @@ setWasmPaths('/tfjs-wasm/');
 const post = (message: WorkerMessage) => self.postMessage(message);
 const classifiers = new Map<DemoModelId, Promise<ImageClassifier | undefined>>();
 
+/** The first of the candidate registry ids that loads; the last error when none does. */
+async function loadFirst(candidates: readonly string[]): Promise<ImageClassifier> {
+  let lastError: unknown;
+  for (const candidate of candidates) {
+    try {
+      return await loadClassifier(candidate);
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  throw lastError;
+}
+
 function classifierFor(model: DemoModelId): Promise<ImageClassifier | undefined> {
   let loading = classifiers.get(model);
   if (!loading) {
     post({ type: 'status', model, state: 'loading' });
-    loading = loadClassifier(model).then(
+    const candidates = DEMO_MODELS.find((entry) => entry.id === model)?.candidates ?? [model];
+    loading = loadFirst(candidates).then(
       (classifier) => {
-        post({ type: 'status', model, state: 'ready', backend: classifier.info().backend });
+        const info = classifier.info();
+        post({ type: 'status', model, state: 'ready', backend: info.backend, name: info.name });
         return classifier;
       },
       (error: unknown) => {

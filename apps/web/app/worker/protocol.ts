@@ -1,7 +1,18 @@
-/** The models the demo shows side by side, by registry id. */
+/**
+ * The models the demo shows side by side. Each panel takes the first registry id that loads: the
+ * CIFAR-10 panel prefers the ResNet-9 and falls back to the prototype's architecture trained by imgcls.
+ */
 export const DEMO_MODELS = [
-  { id: 'mobilenet-v2', title: 'MobileNetV2 (ImageNet, 1000 classes)' },
-  { id: 'cifar10', title: 'CIFAR-10 model (10 classes, trained by imgcls)' },
+  {
+    id: 'mobilenet-v2',
+    title: 'MobileNetV2 (ImageNet, 1000 classes)',
+    candidates: ['mobilenet-v2'],
+  },
+  {
+    id: 'cifar10',
+    title: 'CIFAR-10 model (10 classes, trained by imgcls)',
+    candidates: ['cifar10', 'cifar10-seedcnn'],
+  },
 ] as const;
 
 export type DemoModelId = (typeof DEMO_MODELS)[number]['id'];
@@ -20,6 +31,8 @@ export type WorkerMessage =
       readonly model: DemoModelId;
       readonly state: 'loading' | 'ready';
       readonly backend?: string;
+      /** The name of the model that loaded (the first candidate that worked). */
+      readonly name?: string;
     }
   | { readonly type: 'unavailable'; readonly model: DemoModelId; readonly message: string }
   | {
