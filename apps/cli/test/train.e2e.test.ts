@@ -97,6 +97,17 @@ describe('imgcls train (spawned binary)', () => {
       .split('\n')
       .map((line) => JSON.parse(line).epoch);
     expect(epochs).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+
+    const card = await run(['models', 'card', 'models/tiny'], workspace);
+    expect(card.code, card.stderr).toBe(0);
+    const text = readFileSync(join(workspace, 'models/tiny/MODEL_CARD.md'), 'utf8');
+    expect(text).toContain(
+      `**${(metadata.metrics.testAccuracy * 100).toFixed(2)}%** on 18 test images`,
+    );
+    expect(text).toContain('| 12 |');
+    for (const chart of ['training-curves.svg', 'confusion-matrix.svg', 'per-class-f1.svg']) {
+      expect(readFileSync(join(workspace, 'models/tiny', chart), 'utf8')).toMatch(/^<svg /);
+    }
   });
 
   it('rejects an unknown architecture as a usage error', async () => {

@@ -1,12 +1,14 @@
 import { registeredModels, resolveModel } from '@imgcls/models';
 import type { Command } from 'commander';
 import type { Terminal } from '../terminal';
+import { registerModelsCard } from './models-card';
 import { registerModelsImport } from './models-import';
 
 /** `imgcls models list|info`: what the registry knows. */
 export function registerModels(program: Command, terminal: () => Terminal): void {
   const models = program.command('models').description('list, inspect and import models');
   registerModelsImport(models, terminal);
+  registerModelsCard(models, terminal);
   models
     .command('list')
     .description('list registered model ids and where they come from')

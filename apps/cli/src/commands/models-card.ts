@@ -1,0 +1,136 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import {
+  classTotals,
+  confusionMatrixSvg,
+  formatReportMarkdown,
+  perClassF1Svg,
+  precisionRecallF1,
+  trainingCurvesSvg,
+} from '@imgcls/metrics';
+import { parseModelMetadata } from '@imgcls/models';
+import type { Command } from 'commander';
+import { UsageError } from '../errors';
+import type { Terminal } from '../terminal';
+
+/** `imgcls models card <folder>`: MODEL_CARD.md and SVG charts from what `imgcls train` recorded. */
+export function registerModelsCard(models: Command, terminal: () => Terminal): void {
+  models
+    .command('card')
+    .description(
+      'write MODEL_CARD.md and charts (training curves, confusion matrix, per-class F1) for a trained model folder',
+    )
+    .argument(
+      '<folder>',
+      'a folder written by imgcls train (metadata.json, history.jsonl, test-confusion.json)',
+    )
+    .action(async (folder: string) => {
+      const out = terminal();
+      const directory = resolve(folder);
+      const read = (name: string) =>
+        readFile(join(directory, name), 'utf8').catch(() => {
+          throw new UsageError(
+            `${join(directory, name)} is missing`,
+            'run imgcls train to produce it',
+          );
+        });
+      const metadata = parseModelMetadata(JSON.parse(await read('metadata.json')));
+      const history = (await read('history.jsonl'))
+        .trim()
+        .split('\n')
+        .map(
+          (line) =>
+            JSON.parse(line) as { epoch: number; loss: number; validationAccuracy?: number },
+        );
+      const counts = JSON.parse(await read('test-confusion.json')) as number[];
+      const matrix = { numClasses: metadata.labels.length, counts: Int32Array.from(counts) };
+      const scores = precisionRecallF1(matrix);
+      const { truePositives, total } = classTotals(matrix);
+      const testAccuracy = truePositives.reduce((a, b) => a + b, 0) / total;
+      await writeFile(
+        join(directory, 'training-curves.svg'),
+        trainingCurvesSvg(
+          [
+            { name: 'training loss', points: history.map((h) => ({ x: h.epoch, y: h.loss })) },
+            ...(history.some((h) => h.validationAccuracy !== undefined)
+              ? [
+                  {
+                    name: 'validation accuracy',
+                    points: history.map((h) => ({
+                      x: h.epoch,
+                      y: h.validationAccuracy ?? Number.NaN,
+                    })),
+                    dashed: true,
+                  },
+                ]
+              : []),
+          ],
+          { title: `${metadata.name}: training`, yLabel: 'loss / accuracy' },
+        ),
+      );
+      await writeFile(
+        join(directory, 'confusion-matrix.svg'),
+        confusionMatrixSvg(matrix, {
+          labels: metadata.labels,
+          title: 'Confusion matrix (test set)',
+        }),
+      );
+      await writeFile(
+        join(directory, 'per-class-f1.svg'),
+        perClassF1Svg(scores.perClass, {
+          labels: metadata.labels,
+          title: 'F1 per class (test set)',
+        }),
+      );
+      const report = formatReportMarkdown({
+        classes: scores.perClass.map((classScores, k) => ({
+          label: metadata.labels[k] as string,
+          ...classScores,
+        })),
+        accuracy: testAccuracy,
+        macro: scores.macro,
+        weighted: scores.weighted,
+        support: total,
+      });
+      const cpu = cpus()[0]?.model ?? 'unknown CPU';
+      const card = `# ${metadata.name}
+
+| | |
+| --- | --- |
+| id | \`${metadata.id}\` |
+| architecture | ${metadata.architecture ?? 'unknown'} |
+| input | ${metadata.preset.height}x${metadata.preset.width} RGB, ${metadata.preset.resize}, range [${metadata.preset.range.join(', ')}]${metadata.preset.mean ? `, mean [${metadata.preset.mean.join(', ')}], std [${metadata.preset.std?.join(', ')}]` : ''} |
+| classes | ${metadata.labels.join(', ')} |
+| trained with | \`${metadata.source ?? 'unknown'}\` |
+| epochs | ${history.length} |
+| wall time | ${metadata.metrics?.trainingSeconds !== undefined ? `${Math.round(metadata.metrics.trainingSeconds / 60)} min (reading data, training, evaluation)` : 'not recorded'} |
+| machine | ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, TF.js wasm backend with @imgcls/wasm-grad |
+| **test accuracy** | **${(testAccuracy * 100).toFixed(2)}%** on ${total} test images |
+| macro F1 | ${scores.macro.f1.toFixed(3)} |
+
+## Data
+The training split of the dataset given to \`--data\` (for CIFAR-10: the 50,000 training images, of which a
+seeded 10% is held out for validation); the test split is used once, after training, for the numbers here.
+The test split is never trained on.
+
+## Test-set report
+
+${report}
+
+## Pictures
+![Training curves](training-curves.svg)
+![Confusion matrix](confusion-matrix.svg)
+![F1 per class](per-class-f1.svg)
+
+## Training history
+| epoch | training loss | validation accuracy |
+| ---: | ---: | ---: |
+${history.map((h) => `| ${h.epoch} | ${h.loss.toFixed(4)} | ${h.validationAccuracy === undefined ? '—' : `${(h.validationAccuracy * 100).toFixed(2)}%`} |`).join('\n')}
+`;
+      await writeFile(join(directory, 'MODEL_CARD.md'), card);
+      out.out(
+        `wrote ${join(directory, 'MODEL_CARD.md')} and 3 charts (test accuracy ${(testAccuracy * 100).toFixed(2)}%)`,
+      );
+    });
+}
