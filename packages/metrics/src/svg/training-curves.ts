@@ -16,11 +16,11 @@ export function trainingCurvesSvg(
   const points = series
     .flatMap((s) => s.points)
     .filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
-  const width = 480;
+  const width = 560;
   const height = 300;
   const left = 60;
   const top = 40;
-  const plotWidth = width - left - 140;
+  const plotWidth = width - left - 190;
   const plotHeight = height - top - 50;
   const [minX, maxX] = [
     Math.min(...points.map((p) => p.x), 0),
@@ -40,6 +40,12 @@ export function trainingCurvesSvg(
     );
     parts.push(
       `<text x="${left - 6}" y="${coordinate(y(value) + 4)}" font-size="11" text-anchor="end">${Number(value.toPrecision(3))}</text>`,
+    );
+  }
+  for (let i = 0; i <= 4; i++) {
+    const value = minX + ((maxX - minX) * i) / 4;
+    parts.push(
+      `<text x="${coordinate(x(value))}" y="${top + plotHeight + 16}" font-size="11" text-anchor="middle">${Number(value.toPrecision(3))}</text>`,
     );
   }
   series.forEach((s, index) => {
