@@ -45,3 +45,37 @@ export function paddingForOutput(
   const produced = inputSize + before + after - span + 1;
   return [before, after, produced - outputSize];
 }
+
+/**
+ * Padding of the filter-gradient correlation (x correlated with dy as the filter, dilated by the
+ * forward stride) so that it yields at least the filter's height and width: NHWC explicit padding,
+ * and whether the result has extra rows or columns to slice away.
+ */
+export function filterGradientPadding(info: backend_util.Conv2DInfo): {
+  explicitPad: backend_util.ExplicitPadding;
+  needsTrim: boolean;
+} {
+  const [top, bottom, extraRows] = paddingForOutput(
+    info.inHeight,
+    info.padInfo.top,
+    info.outHeight,
+    info.strideHeight,
+    info.filterHeight,
+  );
+  const [left, right, extraColumns] = paddingForOutput(
+    info.inWidth,
+    info.padInfo.left,
+    info.outWidth,
+    info.strideWidth,
+    info.filterWidth,
+  );
+  return {
+    explicitPad: [
+      [0, 0],
+      [top, bottom],
+      [left, right],
+      [0, 0],
+    ],
+    needsTrim: extraRows > 0 || extraColumns > 0,
+  };
+}

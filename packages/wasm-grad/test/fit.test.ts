@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mobileNetV2, resNet9, seedCnn } from '@imgcls/models';
+import { CIFAR10_LABELS, mobileNetV2, resNet9, seedCnn } from '@imgcls/models';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import sharp from 'sharp';
@@ -12,18 +12,7 @@ import { registerWasmGradients } from '../src/index';
 import './backends';
 
 const archive = sharedData('cifar10/cifar10-jpg.tar.gz');
-const CLASSES = [
-  'airplane',
-  'automobile',
-  'bird',
-  'cat',
-  'deer',
-  'dog',
-  'frog',
-  'horse',
-  'ship',
-  'truck',
-];
+const CLASSES: readonly string[] = CIFAR10_LABELS;
 
 /** A small real batch: the first `perClass` training JPEGs of every CIFAR-10 class, pixels in [0, 1]. */
 async function realBatch(

@@ -1,6 +1,12 @@
 import { InvalidArgumentError } from '@imgcls/preprocess';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { type CommonOptions, checkInputShape, checkInteger, initializers } from './options';
+import {
+  type CommonOptions,
+  checkInputShape,
+  checkInteger,
+  classifierHead,
+  initializers,
+} from './options';
 
 /** Options of {@link mobileNetV2}; defaults match `keras.applications.MobileNetV2`. */
 export interface MobileNetV2Options extends CommonOptions {
@@ -110,14 +116,7 @@ export function mobileNetV2(options: MobileNetV2Options = {}): tfl.LayersModel {
       .apply(x) as tfl.SymbolicTensor;
     if (dropout > 0)
       x = tfl.layers.dropout({ rate: dropout, name: 'dropout' }).apply(x) as tfl.SymbolicTensor;
-    x = tfl.layers
-      .dense({
-        units: classes,
-        activation: options.classifierActivation ?? 'softmax',
-        name: 'predictions',
-        kernelInitializer: init.dense(),
-      })
-      .apply(x) as tfl.SymbolicTensor;
+    x = classifierHead(x, classes, options.classifierActivation, init);
   } else if (options.pooling === 'avg') {
     x = tfl.layers
       .globalAveragePooling2d({ name: 'global_average_pooling2d' })

@@ -57,3 +57,20 @@ export function initializers(seed: number | undefined) {
       seed === undefined ? undefined : tfl.initializers.glorotUniform({ seed: next++ }),
   };
 }
+
+/** The final dense layer of every classifier here, named `predictions` as in Keras. */
+export function classifierHead(
+  x: tfl.SymbolicTensor,
+  classes: number,
+  activation: CommonOptions['classifierActivation'],
+  init: ReturnType<typeof initializers>,
+): tfl.SymbolicTensor {
+  return tfl.layers
+    .dense({
+      units: classes,
+      activation: activation ?? 'softmax',
+      name: 'predictions',
+      kernelInitializer: init.dense(),
+    })
+    .apply(x) as tfl.SymbolicTensor;
+}

@@ -1,5 +1,11 @@
 import * as tfl from '@tensorflow/tfjs-layers';
-import { type CommonOptions, checkInputShape, checkInteger, initializers } from './options';
+import {
+  type CommonOptions,
+  checkInputShape,
+  checkInteger,
+  classifierHead,
+  initializers,
+} from './options';
 
 // PyTorch's BatchNorm2d defaults (momentum 0.1 there is 0.9 in Keras' convention), as in the
 // DAWNBench ResNet-9 this mirrors.
@@ -45,13 +51,6 @@ export function resNet9(options: CommonOptions = {}): tfl.LayersModel {
   x = pool(convBnRelu(x, 512, 'layer3'), 'layer3_pool');
   x = residual(x, 512, 'layer3_res');
   x = tfl.layers.globalMaxPooling2d({ name: 'global_max_pool' }).apply(x) as tfl.SymbolicTensor;
-  const output = tfl.layers
-    .dense({
-      units: classes,
-      activation: options.classifierActivation ?? 'softmax',
-      name: 'predictions',
-      kernelInitializer: init.dense(),
-    })
-    .apply(x) as tfl.SymbolicTensor;
+  const output = classifierHead(x, classes, options.classifierActivation, init);
   return tfl.model({ inputs: input, outputs: output, name: 'resnet9' });
 }

@@ -1,5 +1,11 @@
 import * as tfl from '@tensorflow/tfjs-layers';
-import { type CommonOptions, checkInputShape, checkInteger, initializers } from './options';
+import {
+  type CommonOptions,
+  checkInputShape,
+  checkInteger,
+  classifierHead,
+  initializers,
+} from './options';
 
 /**
  * The original prototype's CIFAR-10 network: four blocks of a 3x3 'same' ReLU convolution (32, 64, 128,
@@ -36,13 +42,6 @@ export function seedCnn(options: CommonOptions = {}): tfl.LayersModel {
   x = tfl.layers
     .dropout({ rate: 0.3, name: 'dropout', seed: options.seed })
     .apply(x) as tfl.SymbolicTensor;
-  const output = tfl.layers
-    .dense({
-      units: classes,
-      activation: options.classifierActivation ?? 'softmax',
-      name: 'predictions',
-      kernelInitializer: init.dense(),
-    })
-    .apply(x) as tfl.SymbolicTensor;
+  const output = classifierHead(x, classes, options.classifierActivation, init);
   return tfl.model({ inputs: input, outputs: output, name: 'seed_cnn' });
 }

@@ -1,5 +1,5 @@
 import type { Conv2DBackpropFilterAttrs, KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
-import { type ConvPad, forwardConvInfo, paddingForOutput } from '../conv-geometry';
+import { type ConvPad, filterGradientPadding, forwardConvInfo } from '../conv-geometry';
 import { release, runWasmKernel, slice, transpose, type WasmBackendLike } from '../wasm-kernels';
 
 /**
@@ -26,20 +26,7 @@ export const conv2DBackpropFilterConfig: KernelConfig = {
     );
     const [filterHeight, filterWidth, inChannels, outChannels] = filterShape;
 
-    const [top, bottom, extraRows] = paddingForOutput(
-      info.inHeight,
-      info.padInfo.top,
-      info.outHeight,
-      info.strideHeight,
-      filterHeight,
-    );
-    const [left, right, extraColumns] = paddingForOutput(
-      info.inWidth,
-      info.padInfo.left,
-      info.outWidth,
-      info.strideWidth,
-      filterWidth,
-    );
+    const { explicitPad, needsTrim } = filterGradientPadding(info);
     const channelsAsBatch = transpose(wasm, x, [3, 1, 2, 0]); // [ci, h, w, b]
     const gradientAsFilter = transpose(wasm, dy, [1, 2, 0, 3]); // [oh, ow, b, co]
     const correlation = runWasmKernel(
@@ -48,19 +35,14 @@ export const conv2DBackpropFilterConfig: KernelConfig = {
       { x: channelsAsBatch, filter: gradientAsFilter },
       {
         strides: [1, 1],
-        pad: [
-          [0, 0],
-          [top, bottom],
-          [left, right],
-          [0, 0],
-        ],
+        pad: explicitPad,
         dataFormat: 'NHWC',
         dilations: [info.strideHeight, info.strideWidth],
       },
     ); // [ci, kh (+extra), kw (+extra), co]
     release(wasm, channelsAsBatch, gradientAsFilter);
     let trimmed = correlation;
-    if (extraRows > 0 || extraColumns > 0) {
+    if (needsTrim) {
       trimmed = slice(
         wasm,
         correlation,

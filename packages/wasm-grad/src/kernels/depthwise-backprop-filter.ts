@@ -3,7 +3,7 @@ import type {
   KernelConfig,
   TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { type ConvPad, forwardConvInfo, paddingForOutput } from '../conv-geometry';
+import { type ConvPad, filterGradientPadding, forwardConvInfo } from '../conv-geometry';
 import {
   release,
   reshape,
@@ -65,45 +65,21 @@ export const depthwiseConv2dNativeBackpropFilterConfig: KernelConfig = {
     ]);
     release(wasm, gradientMajor);
 
-    const [top, bottom, extraRows] = paddingForOutput(
-      info.inHeight,
-      info.padInfo.top,
-      info.outHeight,
-      info.strideHeight,
-      filterHeight,
-    );
-    const [left, right, extraColumns] = paddingForOutput(
-      info.inWidth,
-      info.padInfo.left,
-      info.outWidth,
-      info.strideWidth,
-      filterWidth,
-    );
+    const { explicitPad, needsTrim } = filterGradientPadding(info);
     const correlation = runWasmKernel(
       'DepthwiseConv2dNative',
       wasm,
       { x: asOneImage, filter: gradientAsFilter },
       {
         strides: [1, 1],
-        pad: [
-          [0, 0],
-          [top, bottom],
-          [left, right],
-          [0, 0],
-        ],
+        pad: explicitPad,
         dilations: [info.strideHeight, info.strideWidth],
       },
     ); // [1, kh (+extra), kw (+extra), c·m·b]
     release(wasm, asOneImage, gradientAsFilter);
-    const trimmed =
-      extraRows > 0 || extraColumns > 0
-        ? slice(
-            wasm,
-            correlation,
-            [0, 0, 0, 0],
-            [1, filterHeight, filterWidth, outChannels * batch],
-          )
-        : correlation;
+    const trimmed = needsTrim
+      ? slice(wasm, correlation, [0, 0, 0, 0], [1, filterHeight, filterWidth, outChannels * batch])
+      : correlation;
     if (trimmed !== correlation) release(wasm, correlation);
     const perBatch = reshape(wasm, trimmed, [filterHeight, filterWidth, outChannels, batch]);
     release(wasm, trimmed);
