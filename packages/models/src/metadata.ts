@@ -100,6 +100,18 @@ export function parseModelMetadata(value: unknown): ModelMetadata {
       'metadata.json: "weightsSha256" must be 64 lowercase hex digits.',
     );
   }
+  const metrics = record.metrics;
+  if (
+    metrics !== undefined &&
+    (typeof metrics !== 'object' ||
+      metrics === null ||
+      Array.isArray(metrics) ||
+      Object.values(metrics).some((measured) => !Number.isFinite(measured)))
+  ) {
+    throw new InvalidMetadataError(
+      'metadata.json: "metrics" must map metric names to finite numbers, e.g. {"cifar10-test-accuracy": 0.93}.',
+    );
+  }
   return record as unknown as ModelMetadata;
 }
 

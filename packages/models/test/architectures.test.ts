@@ -108,13 +108,38 @@ describe('architectures', () => {
       const input = tf.randomUniform([2, size, size, 3], 0, 1, 'float32', 3);
       const [a, b] = [first.predict(input) as tf.Tensor, second.predict(input) as tf.Tensor];
       expect(a.shape).toEqual([2, 10]);
-      const rowSums = tf.sum(a, 1).arraySync() as number[];
+      const rowSums = tf.tidy(() => tf.sum(a, 1).arraySync()) as number[];
       for (const sum of rowSums) expect(sum).toBeCloseTo(1, 5);
-      expect(tf.max(tf.abs(tf.sub(a, b))).arraySync()).toBe(0);
+      expect(tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).arraySync())).toBe(0);
       tf.dispose([input, a, b]);
       first.dispose();
       second.dispose();
     }
+  });
+
+  it('applies ResNet-9 logitScale before the softmax, leaking no tensors', () => {
+    const logitsModel = resNet9({ seed: 2, classifierActivation: 'linear' });
+    const scaledModel = resNet9({ seed: 2, logitScale: 0.125 });
+    expect(scaledModel.layers.map((layer) => layer.name).slice(-3)).toEqual([
+      'predictions',
+      'logit_scale',
+      'softmax',
+    ]);
+    const input = tf.randomUniform([2, 32, 32, 3], 0, 1, 'float32', 4);
+    const gap = () =>
+      tf.tidy(() => {
+        const logits = logitsModel.predict(input) as tf.Tensor;
+        const expected = tf.softmax(tf.mul(logits, 0.125));
+        return tf.max(tf.abs(tf.sub(scaledModel.predict(input) as tf.Tensor, expected)));
+      });
+    const firstGap = gap();
+    const tensorsBefore = tf.memory().numTensors;
+    for (let repeat = 0; repeat < 3; repeat++) gap().dispose();
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+    expect(firstGap.arraySync()).toBeLessThan(1e-6);
+    tf.dispose([firstGap, input]);
+    logitsModel.dispose();
+    scaledModel.dispose();
   });
 
   it('rejects bad options with typed errors naming the option', () => {
@@ -123,6 +148,7 @@ describe('architectures', () => {
       () => mobileNetV2({ inputShape: [16, 16, 3] }),
       () => seedCnn({ classes: 0 }),
       () => resNet9({ inputShape: [32, 32, 1] }),
+      () => resNet9({ logitScale: 0 }),
     ];
     const messages = attempts.map((attempt) => {
       try {
@@ -137,5 +163,6 @@ describe('architectures', () => {
     expect(messages[1]).toMatch(/inputShape height/);
     expect(messages[2]).toMatch(/classes/);
     expect(messages[3]).toMatch(/channels/);
+    expect(messages[4]).toMatch(/logitScale/);
   });
 });

@@ -6,6 +6,7 @@ import {
   IMAGENET_LABELS,
   parseModelMetadata,
   registeredModels,
+  registerModel,
   resolveModel,
 } from '../src/index';
 
@@ -32,6 +33,9 @@ function codeOf(action: () => unknown): string | undefined {
 describe('metadata', () => {
   it('accepts valid metadata and rejects each broken field with a typed error', () => {
     expect(parseModelMetadata(valid).labels).toHaveLength(10);
+    expect(parseModelMetadata({ ...valid, metrics: { accuracy: 0.9 } }).metrics).toEqual({
+      accuracy: 0.9,
+    });
     for (const broken of [
       null,
       [],
@@ -43,6 +47,9 @@ describe('metadata', () => {
       { ...valid, labels: [1, 2] },
       { ...valid, preset: { ...PRESETS.cifar10, height: 0 } },
       { ...valid, weightsSha256: 'abc' },
+      { ...valid, backgroundClass: 'yes' },
+      { ...valid, metrics: { accuracy: '90%' } },
+      { ...valid, metrics: [0.9] },
     ]) {
       expect(codeOf(() => parseModelMetadata(broken))).toBe('INVALID_METADATA');
     }
@@ -83,5 +90,23 @@ describe('labels and registry', () => {
       expect(ImgclsError.isInstance(error, 'UNKNOWN_MODEL')).toBe(true);
       expect((error as Error).message).toContain('mobilenet-v2');
     }
+  });
+
+  it('resolves an entry a user registers, after the built-in ones', () => {
+    registerModel({
+      id: 'acme-flowers',
+      description: 'A company model served from its own host.',
+      source: { kind: 'url', url: 'https://models.example.com/flowers/model.json' },
+    });
+    expect(resolveModel('acme-flowers').source).toEqual({
+      kind: 'url',
+      url: 'https://models.example.com/flowers/model.json',
+    });
+    expect(registeredModels().map((entry) => entry.id)).toEqual([
+      'mobilenet-v2',
+      'cifar10',
+      'cifar10-seedcnn',
+      'acme-flowers',
+    ]);
   });
 });

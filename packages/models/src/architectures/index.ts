@@ -1,4 +1,4 @@
 export { type MobileNetV2Options, makeDivisible, mobileNetV2 } from './mobilenet-v2';
 export type { CommonOptions } from './options';
-export { resNet9 } from './resnet9';
+export { type ResNet9Options, resNet9 } from './resnet9';
 export { seedCnn } from './seed-cnn';

@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '@imgcls/preprocess';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {
   type CommonOptions,
@@ -11,15 +12,31 @@ import {
 // DAWNBench ResNet-9 this mirrors.
 const BN = { momentum: 0.9, epsilon: 1e-5 } as const;
 
+/** Options of {@link resNet9}. */
+export interface ResNet9Options extends CommonOptions {
+  /**
+   * Multiplies the logits before the final activation, as Myrtle's DAWNBench entry does (0.125) to
+   * temper the loss early in training. Default 1: no scaling, and `predictions` is the last layer.
+   * Otherwise `predictions` gives unscaled logits, followed by `logit_scale` and, for softmax, `softmax`.
+   */
+  readonly logitScale?: number;
+}
+
 /**
  * ResNet-9 (the DAWNBench / Myrtle CIFAR-10 network): conv-BN-ReLU 64, 128 + max pool, residual(128),
  * 256 + max pool, 512 + max pool, residual(512), global max pool, dense classifier. Convolutions are
- * 3x3 'same' without bias.
+ * 3x3 'same' without bias. `classifierActivation: 'linear'` gives logits (for a from-logits loss);
+ * `logitScale` adds Myrtle's final scale.
+ *
+ * @throws InvalidArgumentError for a bad input shape, class count or a logitScale that is not positive.
  */
-export function resNet9(options: CommonOptions = {}): tfl.LayersModel {
+export function resNet9(options: ResNet9Options = {}): tfl.LayersModel {
   const inputShape = checkInputShape(options.inputShape ?? [32, 32, 3], 8);
   const classes = options.classes ?? 10;
   checkInteger('classes', classes, 1, 100_000);
+  const logitScale = options.logitScale ?? 1;
+  if (!(Number.isFinite(logitScale) && logitScale > 0))
+    throw new InvalidArgumentError(`logitScale must be a positive number, got ${logitScale}.`);
   const init = initializers(options.seed);
 
   const convBnRelu = (x: tfl.SymbolicTensor, filters: number, name: string): tfl.SymbolicTensor => {
@@ -51,6 +68,16 @@ export function resNet9(options: CommonOptions = {}): tfl.LayersModel {
   x = pool(convBnRelu(x, 512, 'layer3'), 'layer3_pool');
   x = residual(x, 512, 'layer3_res');
   x = tfl.layers.globalMaxPooling2d({ name: 'global_max_pool' }).apply(x) as tfl.SymbolicTensor;
-  const output = classifierHead(x, classes, options.classifierActivation, init);
+  const activation = options.classifierActivation ?? 'softmax';
+  if (logitScale === 1) {
+    const output = classifierHead(x, classes, activation, init);
+    return tfl.model({ inputs: input, outputs: output, name: 'resnet9' });
+  }
+  x = classifierHead(x, classes, 'linear', init);
+  let output = tfl.layers
+    .rescaling({ scale: logitScale, offset: 0, name: 'logit_scale' })
+    .apply(x) as tfl.SymbolicTensor;
+  if (activation === 'softmax')
+    output = tfl.layers.softmax({ name: 'softmax' }).apply(output) as tfl.SymbolicTensor;
   return tfl.model({ inputs: input, outputs: output, name: 'resnet9' });
 }
