@@ -4,7 +4,8 @@ const nextConfig: NextConfig = {
   reactStrictMode: true,
   // sharp and other native modules must never reach a client bundle.
   serverExternalPackages: ['sharp'],
-  // Cross-origin isolation lets browsers run threaded wasm (SharedArrayBuffer).
+  // Cross-origin isolation (SharedArrayBuffer) is what threaded wasm needs; the worker keeps tfjs'
+  // threads off for now (see classify.worker.ts), so this keeps the page ready for them.
   async headers() {
     return [
       {

@@ -1,13 +1,14 @@
-import { Demo } from './demo';
+import { Demo } from './_demo/demo';
 
 export default function HomePage() {
   return (
-    <main>
-      <h1>imgcls</h1>
+    <>
+      <h1>What is in your picture?</h1>
       <p className="lead">
-        Two image classifiers side by side, running in your browser with TensorFlow.js.
+        Two image classifiers answer side by side, in your browser with TensorFlow.js: MobileNetV2,
+        pretrained on ImageNet, and a CIFAR-10 model trained from scratch by imgcls.
       </p>
       <Demo />
-    </main>
+    </>
   );
 }

@@ -1,110 +1,206 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { importTflite, parseLabelsFile, tfliteMetadata } from '@imgcls/models';
-import { directoryHandler, writeMetadata } from '@imgcls/models/node';
-import { decodeImage } from '@imgcls/preprocess';
-import '@tensorflow/tfjs-backend-wasm';
-import { readFileSync } from 'node:fs';
-import * as tf from '@tensorflow/tfjs-core';
+import { loadClassifier } from '@imgcls/classifier';
+import { CIFAR10_LABELS } from '@imgcls/models';
 import type { Browser, Page } from 'playwright-core';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sharedData } from '../../../tooling/test-data';
+import {
+  badFiles,
+  cifarTestImages,
+  photoPng,
+  REPO_MODELS,
+  serveMobileNet,
+  shippedCifarFolder,
+  type TestFile,
+} from './fixtures';
 import { launchChromium, RESULTS_DIR, type RunningApp, startApp } from './harness';
 
-const tflite = sharedData('mobilenet-v2/mobilenet_v2_1.0_224_quant.tflite');
-const labels = sharedData('mobilenet-v2/imagenet_labels.txt');
-const photos = sharedData('photos');
-const servedMobileNet = fileURLToPath(new URL('../public/models/mobilenet-v2/', import.meta.url));
-const REPO_MODELS = fileURLToPath(new URL('../../../models/', import.meta.url));
+const MODEL_IDS = ['mobilenet-v2', 'cifar10'] as const;
 
 describe('the two-model demo in Chromium', () => {
   let app: RunningApp;
   let browser: Browser;
   let page: Page;
-  let hopperPng: Buffer | undefined;
+  let mobileNet: Awaited<ReturnType<typeof serveMobileNet>>;
+  let hopper: TestFile | undefined;
+  const cifarFolder = shippedCifarFolder();
+
+  const panel = (id: string) => page.getByTestId(`panel-${id}`);
+  const screenshot = (name: string) =>
+    page.screenshot({ path: join(RESULTS_DIR, `${name}.png`), fullPage: true });
+
+  /** Chooses a file and resolves once every ready panel shows its result for it. */
+  async function classifyFile(file: TestFile): Promise<void> {
+    const before = await Promise.all(MODEL_IDS.map((id) => panel(id).getAttribute('data-request')));
+    await page.getByTestId('file-input').setInputFiles(file);
+    await page.waitForFunction(
+      ([ids, previous]) =>
+        ids.every((id, index) => {
+          const element = document.querySelector(`[data-testid="panel-${id}"]`);
+          const state = element?.getAttribute('data-state');
+          return (
+            state === 'unavailable' ||
+            (state === 'result' && element?.getAttribute('data-request') !== previous[index])
+          );
+        }),
+      [MODEL_IDS, before] as const,
+      { timeout: 30_000 },
+    );
+  }
+
+  const topLabel = (id: string) =>
+    panel(id).locator('.predictions li .label').first().textContent();
 
   beforeAll(async () => {
-    // Where the real model is available, serve an imported copy the way a user who ran
-    // `imgcls models import` would have it; otherwise the panel must say why it is unavailable.
-    if (tflite && labels && photos) {
-      await tf.setBackend('wasm');
-      const imported = importTflite(new Uint8Array(readFileSync(tflite)), { name: 'mobilenet-v2' });
-      mkdirSync(servedMobileNet, { recursive: true });
-      await imported.model.save(directoryHandler(servedMobileNet));
-      await writeMetadata(
-        servedMobileNet,
-        tfliteMetadata(imported, {
-          id: 'mobilenet-v2',
-          labels: parseLabelsFile(readFileSync(labels, 'utf8')),
-        }),
-      );
-      imported.model.dispose();
-      const hopper = await decodeImage(join(photos, 'grace_hopper.bmp'));
-      hopperPng = await sharp(hopper.data, {
-        raw: { width: hopper.width, height: hopper.height, channels: 3 },
-      })
-        .png()
-        .toBuffer();
-    }
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    mobileNet = await serveMobileNet();
+    hopper = await photoPng('grace_hopper');
     app = await startApp();
     browser = await launchChromium();
-    page = await browser.newPage();
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(app.url);
   });
 
   afterAll(async () => {
     await browser?.close();
     await app?.stop();
-    rmSync(servedMobileNet, { recursive: true, force: true });
+    mobileNet?.cleanUp();
   });
 
-  it('shows both model panels, each ready or explaining why not', async () => {
-    for (const id of ['mobilenet-v2', 'cifar10']) {
-      const panel = page.getByTestId(`panel-${id}`);
+  it('loads both panels: each model is ready, or its panel says why and what to do', async () => {
+    for (const id of MODEL_IDS) {
       await expect
-        .poll(() => panel.getAttribute('data-state'), { timeout: 60_000 })
+        .poll(() => panel(id).getAttribute('data-state'), { timeout: 60_000 })
         .toMatch(/ready|unavailable/);
-      if ((await panel.getAttribute('data-state')) === 'unavailable')
-        expect(await panel.textContent()).toMatch(/not available: .{20,}/);
     }
-    // The CIFAR-10 panel is ready exactly when the repository ships a CIFAR-10 model, and explains itself otherwise.
-    const shipped = ['cifar10-resnet9', 'cifar10-seedcnn'].some((name) =>
-      existsSync(join(REPO_MODELS, name, 'model.json')),
-    );
-    expect(await page.getByTestId('panel-cifar10').getAttribute('data-state')).toBe(
-      shipped ? 'ready' : 'unavailable',
-    );
+    const mobileNetState = await panel('mobilenet-v2').getAttribute('data-state');
+    const cifarState = await panel('cifar10').getAttribute('data-state');
+    if (!mobileNet.served)
+      console.warn('[web e2e] no MobileNetV2 to serve (shared data absent): expecting its message');
+    expect(mobileNetState).toBe(mobileNet.served ? 'ready' : 'unavailable');
+    expect(cifarState).toBe(cifarFolder ? 'ready' : 'unavailable');
+    for (const [id, state] of [
+      ['mobilenet-v2', mobileNetState],
+      ['cifar10', cifarState],
+    ] as const) {
+      if (state !== 'unavailable') continue;
+      const message = await page.getByTestId(`unavailable-${id}`).textContent();
+      expect(message).toMatch(/not available\..{20,}/);
+      expect(message).toMatch(/imgcls (models import|train)/);
+    }
+    await screenshot('demo-loaded');
   });
 
-  it.skipIf(!tflite || !labels || !photos)(
-    'classifies a real photo: Grace Hopper is a military uniform',
-    async () => {
-      await page.getByTestId('file-input').setInputFiles({
-        name: 'grace_hopper.png',
-        mimeType: 'image/png',
-        buffer: hopperPng as Buffer,
-      });
-      const panel = page.getByTestId('panel-mobilenet-v2');
-      await expect.poll(() => panel.getAttribute('data-state'), { timeout: 60_000 }).toBe('result');
-      expect(await panel.locator('.predictions li .label').first().textContent()).toBe(
-        'military uniform',
+  it('shows both predictions for a real photo within 2 s on a warm page', async (context) => {
+    if (!hopper) return context.skip('the shared photos are absent');
+    const started = performance.now();
+    await classifyFile(hopper);
+    const milliseconds = performance.now() - started;
+    console.info(`[web e2e] first prediction shown ${milliseconds.toFixed(0)} ms after the drop`);
+    expect(milliseconds).toBeLessThan(2000);
+    if (mobileNet.served) {
+      // The official TFLite interpreter's top-1 for this photo (shared/data/README.md).
+      expect(await topLabel('mobilenet-v2')).toBe('military uniform');
+      await expect(panel('mobilenet-v2').locator('canvas').getAttribute('width')).resolves.toBe(
+        '224',
       );
-      mkdirSync(RESULTS_DIR, { recursive: true });
-      await page.screenshot({ path: `${RESULTS_DIR}demo-grace-hopper.png`, fullPage: true });
-    },
-  );
+    } else console.warn('[web e2e] MobileNetV2 top-1 not checked: no model to serve');
+    if (cifarFolder) {
+      await expect(panel('cifar10').locator('canvas').getAttribute('width')).resolves.toBe('32');
+      await expect(panel('cifar10').getByTestId('timing').textContent()).resolves.toMatch(
+        /Latency\d+ msBackend(wasm|webgl)/,
+      );
+    }
+    await screenshot('demo-grace-hopper');
+  });
 
-  it('explains a file that is not an image', async () => {
-    await page.getByTestId('file-input').setInputFiles({
-      name: 'notes.jpg',
-      mimeType: 'image/jpeg',
-      buffer: Buffer.from('these are not pixels'),
-    });
+  it('gives the CIFAR-10 test images the same top-1 as the classifier library in Node', async (context) => {
+    if (!cifarFolder) return context.skip('no CIFAR-10 model in models/ yet');
+    const images = cifarTestImages(CIFAR10_LABELS);
+    if (!images) return context.skip('the shared CIFAR-10 archive is absent');
+    const reference = await loadClassifier(join(REPO_MODELS, cifarFolder), { backend: 'wasm' });
+    let matchingTruth = 0;
+    try {
+      for (const image of images) {
+        const [expected] = await reference.classify(image.buffer, { topK: 1 });
+        await classifyFile(image);
+        expect(await topLabel('cifar10'), image.name).toBe(expected?.label);
+        if (expected?.label === image.label) matchingTruth += 1;
+      }
+    } finally {
+      reference.dispose();
+    }
+    console.info(
+      `[web e2e] ${cifarFolder}: ${matchingTruth}/${images.length} of the first test images classified as their true class`,
+    );
+    await screenshot('demo-cifar10');
+  });
+
+  it('explains files it cannot classify, and keeps working after them', async () => {
+    for (const file of await badFiles()) {
+      await page.getByTestId('file-input').setInputFiles(file);
+      const error = page.getByTestId('input-error');
+      await expect.poll(() => error.getAttribute('data-code'), { timeout: 30_000 }).toBe(file.code);
+      expect(await error.textContent()).toMatch(/(could not be read|too large).{20,}/);
+      expect(await page.getByTestId('preview').count()).toBe(0);
+      await screenshot(`demo-bad-${file.name.replace(/\..*/, '')}`);
+    }
+    if (hopper) {
+      await classifyFile(hopper);
+      expect(await page.getByTestId('input-error').count()).toBe(0);
+    }
+  });
+
+  it('opens the file picker from the keyboard', async () => {
+    await page.goto(app.url);
     await expect
-      .poll(() => page.getByTestId('input-error').textContent(), { timeout: 30_000 })
-      .toMatch(/could not be read as an image: .*not an image/);
-    await page.screenshot({ path: `${RESULTS_DIR}demo-bad-file.png`, fullPage: true });
+      .poll(() => panel('cifar10').getAttribute('data-state'), { timeout: 60_000 })
+      .toMatch(/ready|unavailable/);
+    let reached = false;
+    for (let presses = 0; presses < 8 && !reached; presses++) {
+      await page.keyboard.press('Tab');
+      reached = await page.evaluate(
+        () => document.activeElement?.getAttribute('data-testid') === 'file-input',
+      );
+    }
+    expect(reached).toBe(true);
+    await screenshot('demo-keyboard-focus');
+    const [chooser] = await Promise.all([
+      page.waitForEvent('filechooser'),
+      page.keyboard.press('Space'),
+    ]);
+    if (hopper) {
+      await chooser.setFiles(hopper);
+      await expect.poll(() => page.getByTestId('preview').count(), { timeout: 10_000 }).toBe(1);
+    }
+  });
+
+  it('classifies the camera live, several times a second', async (context) => {
+    const watched = mobileNet.served ? 'mobilenet-v2' : cifarFolder ? 'cifar10' : undefined;
+    if (!watched) return context.skip('no model can load, so no camera frame can be classified');
+    await page.getByTestId('camera-toggle').click();
+    await page.getByTestId('camera-preview').waitFor({ timeout: 10_000 });
+    const requests = new Set<string>();
+    const started = Date.now();
+    while (Date.now() - started < 3000) {
+      const shown = await panel(watched).getAttribute('data-request');
+      if (shown) requests.add(shown);
+      await page.waitForTimeout(100);
+    }
+    console.info(`[web e2e] camera: ${requests.size} frames classified in 3 s`);
+    expect(requests.size).toBeGreaterThanOrEqual(3);
+    await screenshot('demo-camera');
+    await page.getByTestId('camera-toggle').click();
+    expect(await page.getByTestId('camera-preview').count()).toBe(0);
+  });
+
+  it('fits a phone screen without sideways scrolling', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    if (hopper) await classifyFile(hopper);
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
+    expect(overflow).toBe(0);
+    await screenshot('demo-phone');
   });
 });

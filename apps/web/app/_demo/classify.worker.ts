@@ -1,0 +1,133 @@
+/// <reference lib="webworker" />
+import { type ImageClassifier, loadClassifier } from '@imgcls/classifier';
+import { type DecodedImage, decodeImage, fitToInput, ImgclsError } from '@imgcls/preprocess';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { env } from '@tensorflow/tfjs-core';
+import { chooseBackend } from './choose-backend';
+import {
+  DEMO_MODELS,
+  type DemoModelId,
+  MAX_IMAGE_PIXELS,
+  type ModelInputPicture,
+  type WorkerMessage,
+  type WorkerRequest,
+} from './protocol';
+
+// The wasm binaries are served by the app itself (copied into public/ before the build), never fetched
+// from a CDN, so the demo works offline.
+setWasmPaths('/tfjs-wasm/');
+// tfjs starts its wasm threads from the source text of a bundled function, which loses the bundle's
+// imports (ReferenceError in every pthread worker, tfjs #4539), so the demo runs single-threaded SIMD.
+env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+const post = (message: WorkerMessage, transfer: Transferable[] = []) =>
+  self.postMessage(message, transfer);
+
+const requestedBackend = chooseBackend();
+/** One classifier per panel for the worker's lifetime: loaded (and warmed up by loadClassifier) once. */
+const classifiers = new Map<DemoModelId, Promise<ImageClassifier | undefined>>();
+
+/** The first of the candidate registry ids that loads; the last error when none does. */
+async function loadFirst(candidates: readonly string[]): Promise<ImageClassifier> {
+  let lastError: unknown;
+  for (const candidate of candidates) {
+    try {
+      return await loadClassifier(candidate, { backend: requestedBackend });
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  throw lastError;
+}
+
+function classifierFor(model: (typeof DEMO_MODELS)[number]): Promise<ImageClassifier | undefined> {
+  let loading = classifiers.get(model.id);
+  if (!loading) {
+    post({ type: 'loading', model: model.id });
+    loading = loadFirst(model.candidates).then(
+      (classifier) => {
+        const { name, backend, inputSize } = classifier.info();
+        post({ type: 'ready', model: model.id, name, backend, inputSize });
+        return classifier;
+      },
+      (error: unknown) => {
+        post({ type: 'unavailable', model: model.id, reason: messageOf(error) });
+        return undefined;
+      },
+    );
+    classifiers.set(model.id, loading);
+  }
+  return loading;
+}
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** The image resized the way the model's preset resizes it, as RGBA for a canvas. */
+async function modelInputPicture(
+  image: DecodedImage,
+  classifier: ImageClassifier,
+): Promise<ModelInputPicture> {
+  const resized = fitToInput(image, classifier.metadata.preset);
+  const [height, width] = resized.shape;
+  const rgb = await resized.data();
+  resized.dispose();
+  const rgba = new Uint8ClampedArray(width * height * 4);
+  for (let pixel = 0; pixel < width * height; pixel++) {
+    rgba.set(rgb.subarray(pixel * 3, pixel * 3 + 3), pixel * 4);
+    rgba[pixel * 4 + 3] = 255;
+  }
+  return { width, height, rgba };
+}
+
+async function decode(request: WorkerRequest): Promise<DecodedImage | undefined> {
+  try {
+    return await decodeImage(request.image, { maxPixels: MAX_IMAGE_PIXELS });
+  } catch (error) {
+    post({
+      type: 'input-error',
+      requestId: request.requestId,
+      code: ImgclsError.isInstance(error) ? error.code : 'INVALID_IMAGE',
+      message: messageOf(error),
+    });
+    return undefined;
+  } finally {
+    if (request.image instanceof ImageBitmap) request.image.close();
+  }
+}
+
+for (const model of DEMO_MODELS) void classifierFor(model);
+
+self.onmessage = async (event: MessageEvent<WorkerRequest>) => {
+  const request = event.data;
+  const image = await decode(request);
+  if (image) {
+    for (const model of DEMO_MODELS) {
+      const classifier = await classifierFor(model);
+      if (!classifier) continue;
+      try {
+        const started = performance.now();
+        const predictions = await classifier.classify(image, { topK: 5 });
+        const milliseconds = performance.now() - started;
+        const modelInput = await modelInputPicture(image, classifier);
+        post(
+          {
+            type: 'result',
+            requestId: request.requestId,
+            model: model.id,
+            predictions,
+            milliseconds,
+            modelInput,
+          },
+          [modelInput.rgba.buffer],
+        );
+      } catch (error) {
+        post({
+          type: 'input-error',
+          requestId: request.requestId,
+          code: ImgclsError.isInstance(error) ? error.code : 'CLASSIFY_FAILED',
+          message: `${model.title} could not classify this image: ${messageOf(error)}`,
+        });
+      }
+    }
+  }
+  post({ type: 'done', requestId: request.requestId });
+};

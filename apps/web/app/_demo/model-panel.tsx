@@ -1,0 +1,116 @@
+'use client';
+
+import { useEffect, useRef } from 'react';
+import type { DEMO_MODELS, ModelInputPicture } from './protocol';
+import type { PanelResult, PanelState } from './use-classifier-worker';
+
+type DemoModel = (typeof DEMO_MODELS)[number];
+
+/** One model's column: its state, its top-5 with confidence bars, latency, backend and input picture. */
+export function ModelPanel({
+  model,
+  panel,
+  classifying,
+}: {
+  model: DemoModel;
+  panel: PanelState;
+  /** A newer image is being classified: the shown result is about to be replaced. */
+  classifying: boolean;
+}) {
+  const headingId = `panel-${model.id}-title`;
+  const result = panel.status === 'ready' ? panel.result : undefined;
+  return (
+    <article
+      className="panel"
+      aria-labelledby={headingId}
+      aria-busy={panel.status === 'loading' || classifying}
+      data-testid={`panel-${model.id}`}
+      data-state={result ? 'result' : panel.status}
+      data-request={result?.requestId}
+    >
+      <header className="panel-header">
+        <h2 id={headingId}>{model.title}</h2>
+        <p className="muted">{panel.status === 'ready' ? panel.model.name : model.subtitle}</p>
+      </header>
+      {panel.status === 'loading' ? (
+        <p className="muted">
+          <span className="spinner" aria-hidden="true" /> Loading and warming up the model…
+        </p>
+      ) : null}
+      {panel.status === 'unavailable' ? (
+        <div className="unavailable" data-testid={`unavailable-${model.id}`}>
+          <p>
+            <strong>This model is not available.</strong> {panel.reason}
+          </p>
+          <p>{model.whenUnavailable.text}</p>
+          <pre>
+            <code>{model.whenUnavailable.command}</code>
+          </pre>
+        </div>
+      ) : null}
+      {panel.status === 'ready' && !result ? (
+        <p className="muted">
+          Ready on {panel.model.backend}: choose an image, or start the camera.
+        </p>
+      ) : null}
+      {panel.status === 'ready' && result ? (
+        <ResultView result={result} backend={panel.model.backend} />
+      ) : null}
+    </article>
+  );
+}
+
+function ResultView({ result, backend }: { result: PanelResult; backend: string }) {
+  const { width, height } = result.modelInput;
+  return (
+    <>
+      <ol className="predictions" aria-label="Top 5 predictions">
+        {result.predictions.map((prediction) => {
+          const percent = prediction.probability * 100;
+          return (
+            <li key={prediction.label}>
+              <span className="label">{prediction.label}</span>
+              <span className="probability">{percent.toFixed(1)}%</span>
+              <span className="bar-track" aria-hidden="true">
+                <span className="bar" style={{ width: `${Math.max(0.5, percent)}%` }} />
+              </span>
+            </li>
+          );
+        })}
+      </ol>
+      <div className="panel-footer">
+        <figure className="model-input">
+          <ModelInputCanvas picture={result.modelInput} />
+          <figcaption>
+            What it sees: {width}×{height}
+          </figcaption>
+        </figure>
+        <dl className="timing" data-testid="timing">
+          <dt>Latency</dt>
+          <dd>{result.milliseconds.toFixed(0)} ms</dd>
+          <dt>Backend</dt>
+          <dd>{backend}</dd>
+        </dl>
+      </div>
+    </>
+  );
+}
+
+/** The model's input drawn pixel for pixel, scaled up by CSS without smoothing so small inputs stay honest. */
+function ModelInputCanvas({ picture }: { picture: ModelInputPicture }) {
+  const canvas = useRef<HTMLCanvasElement>(null);
+  useEffect(() => {
+    canvas.current
+      ?.getContext('2d')
+      ?.putImageData(new ImageData(picture.rgba, picture.width, picture.height), 0, 0);
+  }, [picture]);
+  return (
+    <canvas
+      ref={canvas}
+      width={picture.width}
+      height={picture.height}
+      role="img"
+      aria-label={`The image resized to the model's ${picture.width}×${picture.height} input`}
+    />
+  );
+}
