@@ -1,8 +1,8 @@
 import type { ReactNode } from 'react';
 
 /**
- * One picture of the Models page: an SVG drawn by @imgcls/metrics when its data was measured, or an
- * honest note saying what to run to measure it.
+ * One picture of the Models page: an SVG drawn by @imgcls/metrics when its data was measured (it
+ * carries its own title and description for screen readers), or an honest note saying what to run.
  */
 export function Chart({
   title,
@@ -16,18 +16,18 @@ export function Chart({
   missing: ReactNode;
 }) {
   return (
-    <figure className="chart">
-      <figcaption>{title}</figcaption>
+    <figure className="chart" data-title={title}>
       {svg ? (
         <div
           className="chart-picture"
-          role="img"
-          aria-label={title}
           // biome-ignore lint/security/noDangerouslySetInnerHtml: SVG that @imgcls/metrics drew from the repository's own files at build time.
           dangerouslySetInnerHTML={{ __html: svg }}
         />
       ) : (
-        <p className="not-measured">Not measured yet: {missing}</p>
+        <>
+          <figcaption>{title}</figcaption>
+          <p className="not-measured">Not measured yet: {missing}</p>
+        </>
       )}
     </figure>
   );

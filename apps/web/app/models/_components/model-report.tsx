@@ -20,12 +20,13 @@ function formatMetric(name: string, value: number): string {
   return value.toLocaleString('en-US');
 }
 
-/** `testAccuracy` → `test accuracy`, `cifar10-test-accuracy` → `cifar10 test accuracy`. */
+/** `testAccuracy` → `test accuracy`, `trainingSeconds` → `training time` (shown in minutes). */
 const metricName = (name: string) =>
   name
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
     .replace(/[-_]/g, ' ')
-    .toLowerCase();
+    .toLowerCase()
+    .replace('seconds', 'time');
 
 /** One model's section of the Models page: facts, measured metrics, pictures and its card. */
 export function ModelReport({ model }: { model: ModelArtifacts }) {
@@ -42,6 +43,8 @@ export function ModelReport({ model }: { model: ModelArtifacts }) {
     : undefined;
   const headingId = `model-${folder}`;
   const cardCommand = <code>imgcls models card models/{folder}</code>;
+  // Each SVG's title names the model: it is what screen readers announce, and ids stay unique per page.
+  const titled = (chart: string) => `${folder}: ${chart}`;
 
   return (
     <section className="model-report" aria-labelledby={headingId} data-testid={`model-${folder}`}>
@@ -112,9 +115,7 @@ export function ModelReport({ model }: { model: ModelArtifacts }) {
       <div className="charts">
         <Chart
           title="Confusion matrix (test set)"
-          svg={
-            matrix && confusionMatrixSvg(matrix, { labels, title: 'Confusion matrix (test set)' })
-          }
+          svg={matrix && confusionMatrixSvg(matrix, { labels, title: titled('confusion matrix') })}
           missing={
             <>
               no <code>test-confusion.json</code>: <code>imgcls train</code> writes it after
@@ -124,9 +125,7 @@ export function ModelReport({ model }: { model: ModelArtifacts }) {
         />
         <Chart
           title="F1 per class (test set)"
-          svg={
-            scores && perClassF1Svg(scores.perClass, { labels, title: 'F1 per class (test set)' })
-          }
+          svg={scores && perClassF1Svg(scores.perClass, { labels, title: titled('F1 per class') })}
           missing={
             <>
               no <code>test-confusion.json</code>.
@@ -137,7 +136,9 @@ export function ModelReport({ model }: { model: ModelArtifacts }) {
           title="Reliability diagram (test set)"
           svg={
             model.testCalibration &&
-            reliabilityDiagramSvg(model.testCalibration, { title: 'Reliability (test set)' })
+            reliabilityDiagramSvg(model.testCalibration, {
+              title: titled('reliability'),
+            })
           }
           missing={
             <>
@@ -166,7 +167,7 @@ export function ModelReport({ model }: { model: ModelArtifacts }) {
                   dashed: true,
                 },
               ].filter((series) => series.points.length > 0),
-              { title: 'Training', xLabel: 'epoch', yLabel: 'loss / accuracy' },
+              { title: titled('training'), xLabel: 'epoch', yLabel: 'loss / accuracy' },
             )
           }
           missing={
