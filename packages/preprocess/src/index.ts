@@ -1,3 +1,12 @@
+export {
+  type AugmentDraws,
+  type AugmentOptions,
+  augmentBatch,
+  drawAugmentation,
+  type ImageDraw,
+  type MixDraw,
+  validateAugmentOptions,
+} from './augment';
 export { decodeBmp } from './bmp';
 export {
   checkDimensions,
@@ -15,4 +24,5 @@ export {
   type InvalidImageReason,
 } from './errors';
 export { PRESETS, type PreprocessPreset, type ResizeMode, validatePreset } from './preset';
+export { hashSeed, type Random, sampleBeta, seededRandom } from './random';
 export { fitToInput, normalize, type Placement, placement, toModelInput } from './tensor';
