@@ -26,3 +26,10 @@ export {
 export { AdamW, type AdamWOptions, type Optimizer, Sgd, type SgdOptions } from './optimizers';
 export { epochOrder } from './order';
 export { constant, cosine, oneCycle, type Schedule, stepDecay, warmup } from './schedules';
+export {
+  featureData,
+  type TransferModel,
+  type TransferOptions,
+  transferModel,
+  unfreezeFrom,
+} from './transfer';
