@@ -39,3 +39,10 @@ export class UnknownModelError extends ImgclsError {
     );
   }
 }
+
+/** Weights cannot be quantised: already quantised, a value the target type cannot hold, or bytes that do not match the manifest. */
+export class QuantizationError extends ImgclsError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('QUANTIZATION_FAILED', message, options);
+  }
+}

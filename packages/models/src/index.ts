@@ -3,12 +3,20 @@ export {
   InvalidMetadataError,
   LabelMismatchError,
   ModelLoadError,
+  QuantizationError,
   UnknownModelError,
 } from './errors';
 export { CIFAR10_LABELS } from './labels/cifar10';
 export { IMAGENET_LABELS } from './labels/imagenet';
 export { IMAGENET_TO_CIFAR10, imagenetToCifar10Indices } from './labels/imagenet-to-cifar10';
-export { checkLabelCount, METADATA_FILE, type ModelMetadata, parseModelMetadata } from './metadata';
+export {
+  checkLabelCount,
+  METADATA_FILE,
+  type ModelMetadata,
+  parseModelMetadata,
+  type QuantizationRecord,
+} from './metadata';
+export * from './quantization/index';
 export {
   type ModelSource,
   type RegisteredModel,

@@ -38,6 +38,18 @@ export interface ModelMetadata {
   readonly source?: string;
   /** Measured metrics, e.g. `{ "cifar10-test-accuracy": 0.93 }`. */
   readonly metrics?: Readonly<Record<string, number>>;
+  /** Present when the weights are stored quantised (TF.js dequantises them while loading). */
+  readonly quantization?: QuantizationRecord;
+}
+
+/** How a model's weights were quantised, and from which float model. */
+export interface QuantizationRecord {
+  /** Storage of the float32 weights: `uint8` (per-tensor affine codes) or `float16` (IEEE half). */
+  readonly dtype: 'uint8' | 'float16';
+  /** The float model quantised: its id and version. */
+  readonly from: { readonly id: string; readonly version: string };
+  /** Bytes of weight data before and after quantisation. */
+  readonly weightBytes: { readonly before: number; readonly after: number };
 }
 
 const FORMATS = ['layers-model', 'graph-model'] as const;
@@ -112,7 +124,26 @@ export function parseModelMetadata(value: unknown): ModelMetadata {
       'metadata.json: "metrics" must map metric names to finite numbers, e.g. {"cifar10-test-accuracy": 0.93}.',
     );
   }
+  if (record.quantization !== undefined) checkQuantization(record.quantization);
   return record as unknown as ModelMetadata;
+}
+
+function checkQuantization(value: unknown): void {
+  const record = value as Partial<Record<string, Record<string, unknown>>> & { dtype?: unknown };
+  const isText = (text: unknown) => typeof text === 'string' && text.length > 0;
+  const isBytes = (count: unknown) => Number.isInteger(count) && (count as number) >= 0;
+  const valid =
+    typeof value === 'object' &&
+    value !== null &&
+    (record.dtype === 'uint8' || record.dtype === 'float16') &&
+    isText(record.from?.id) &&
+    isText(record.from?.version) &&
+    isBytes(record.weightBytes?.before) &&
+    isBytes(record.weightBytes?.after);
+  if (!valid)
+    throw new InvalidMetadataError(
+      'metadata.json: "quantization" must be {"dtype": "uint8" | "float16", "from": {"id", "version"}, "weightBytes": {"before", "after"}}.',
+    );
 }
 
 /**

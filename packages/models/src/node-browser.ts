@@ -24,4 +24,6 @@ export const localModelsDir: typeof node.localModelsDir = nodeOnly('localModelsD
 export const modelDirectory: typeof node.modelDirectory = nodeOnly('modelDirectory');
 export const pathExists: typeof node.pathExists = nodeOnly('pathExists');
 export const readBytes: typeof node.readBytes = nodeOnly('readBytes');
+export const modelSizeOnDisk: typeof node.modelSizeOnDisk = nodeOnly('modelSizeOnDisk');
+export const saveQuantizedModel: typeof node.saveQuantizedModel = nodeOnly('saveQuantizedModel');
 export { ChecksumMismatchError, DownloadError, OfflineError } from './io/errors';

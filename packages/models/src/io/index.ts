@@ -15,3 +15,9 @@ export {
   hashFile,
 } from './fetch-to-cache';
 export { localModel, localModelsDir, modelDirectory, pathExists, readBytes } from './local';
+export {
+  type ModelSize,
+  modelSizeOnDisk,
+  type SavedQuantizedModel,
+  saveQuantizedModel,
+} from './quantize';
