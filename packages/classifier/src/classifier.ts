@@ -1,4 +1,10 @@
-import { checkLabelCount, ModelLoadError, type ModelMetadata } from '@imgcls/models';
+import {
+  type CompiledModel,
+  checkLabelCount,
+  compileLayersModel,
+  ModelLoadError,
+  type ModelMetadata,
+} from '@imgcls/models';
 import {
   type DecodedImage,
   decodeImage,
@@ -118,6 +124,8 @@ export async function loadClassifier(
 class Classifier implements ImageClassifier {
   private disposed = false;
   private embedder: tfl.LayersModel | undefined;
+  /** A layers model as a fused straight-line program (see compileLayersModel); undefined for graph models. */
+  private readonly compiled: CompiledModel | undefined;
 
   constructor(
     private readonly model: LoadedModel,
@@ -125,7 +133,12 @@ class Classifier implements ImageClassifier {
     private readonly origin: string,
     private readonly backend: string,
     private readonly maxPixels: number | undefined,
-  ) {}
+  ) {
+    if (model instanceof tfl.LayersModel) {
+      const embedding = this.embeddingLayerName(model);
+      this.compiled = compileLayersModel(model, embedding ? { outputs: [embedding] } : {});
+    }
+  }
 
   /** Runs one blank image through the model: compiles kernels, checks the output shape against the labels. */
   warmUp(): void {
@@ -176,6 +189,9 @@ class Classifier implements ImageClassifier {
           );
         return tf.reshape(this.model.execute(input, node) as tf.Tensor, [-1]);
       }
+      const layer = this.embeddingLayerName(this.model);
+      if (layer && this.compiled?.outputs.includes(layer))
+        return tf.reshape(this.compiled.execute(input, layer), [-1]);
       this.embedder ??= this.embeddingModel(this.model);
       return tf.reshape(this.embedder.predict(input) as tf.Tensor, [-1]);
     });
@@ -202,6 +218,7 @@ class Classifier implements ImageClassifier {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.compiled?.dispose();
     this.model.dispose();
     // The embedding sub-model shares the classifier's layers; disposing the model freed them.
   }
@@ -229,6 +246,7 @@ class Classifier implements ImageClassifier {
   }
 
   private forward(input: tf.Tensor): tf.Tensor {
+    if (this.compiled) return this.compiled.execute(input);
     const output = this.model.predict(input);
     return Array.isArray(output) ? (output[0] as tf.Tensor) : (output as tf.Tensor);
   }
@@ -253,6 +271,12 @@ class Classifier implements ImageClassifier {
         index,
         probability,
       }));
+  }
+
+  /** The metadata's `embeddingLayer`, else the layer before the classifier, when the model has it. */
+  private embeddingLayerName(model: tfl.LayersModel): string | undefined {
+    const name = this.metadata.embeddingLayer ?? model.layers[model.layers.length - 2]?.name;
+    return model.layers.some((layer) => layer.name === name) ? name : undefined;
   }
 
   private embeddingModel(model: tfl.LayersModel): tfl.LayersModel {

@@ -1,4 +1,5 @@
 export * from './architectures/index';
+export * from './inference/index';
 export {
   InvalidMetadataError,
   LabelMismatchError,

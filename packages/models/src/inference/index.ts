@@ -1,0 +1,1 @@
+export { type CompiledModel, compileLayersModel } from './compile';
