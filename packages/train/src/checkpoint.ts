@@ -22,6 +22,12 @@ interface CheckpointManifest extends TrainingPosition {
   readonly version: 1;
   /** A fingerprint of the training configuration: resuming under another configuration is refused. */
   readonly configKey: string;
+  /**
+   * Named settings that must also match on resume (augmentation, clipping, learning rate…), compared one by
+   * one so a refusal can name what changed. Absent in checkpoints written before it existed: those resume
+   * on `configKey` alone.
+   */
+  readonly settings?: Readonly<Record<string, unknown>>;
   readonly weightsFile: string;
   readonly tensors: ReadonlyArray<{
     name: string;
@@ -46,16 +52,20 @@ async function writeAtomically(path: string, contents: string | Uint8Array): Pro
   await rename(temporary, path);
 }
 
+/** Settings recorded in a checkpoint: JSON values by name. */
+export type CheckpointSettings = Readonly<Record<string, unknown>>;
+
 /**
  * Writes named tensors and the training position into `directory`. The weights file is written first
  * and the manifest that points to it last, each through a temporary file and a rename, so a crash at
- * any moment leaves the previous checkpoint whole.
+ * any moment leaves the previous checkpoint whole. `settings` are recorded for {@link loadCheckpoint}.
  */
 export async function saveCheckpoint(
   directory: string,
   position: TrainingPosition,
   configKey: string,
   tensors: ReadonlyMap<string, tf.Tensor>,
+  settings?: CheckpointSettings,
 ): Promise<void> {
   await mkdir(directory, { recursive: true });
   const entries: Array<{
@@ -92,6 +102,7 @@ export async function saveCheckpoint(
     format: 'imgcls-checkpoint',
     version: 1,
     configKey,
+    ...(settings ? { settings } : {}),
     weightsFile,
     tensors: entries,
     ...position,
@@ -103,14 +114,28 @@ export async function saveCheckpoint(
   }
 }
 
+/** The settings whose recorded value differs from the current one, as readable lines. */
+function changedSettings(saved: CheckpointSettings, current: CheckpointSettings): string[] {
+  const names = [...new Set([...Object.keys(saved), ...Object.keys(current)])].sort();
+  return names
+    .filter((name) => JSON.stringify(saved[name]) !== JSON.stringify(current[name]))
+    .map(
+      (name) =>
+        `${name} was ${JSON.stringify(saved[name]) ?? 'unset'}, now ${JSON.stringify(current[name]) ?? 'unset'}`,
+    );
+}
+
 /**
- * Reads the checkpoint in `directory`, or undefined when there is none.
+ * Reads the checkpoint in `directory`, or undefined when there is none. When both the checkpoint and the
+ * caller have `settings`, every setting must match.
  *
- * @throws CheckpointError when it is corrupt or was written under another configuration.
+ * @throws CheckpointError when it is corrupt or was written under another configuration (naming the
+ *   settings that changed).
  */
 export async function loadCheckpoint(
   directory: string,
   configKey: string,
+  settings?: CheckpointSettings,
 ): Promise<{ position: TrainingPosition; tensors: Map<string, tf.Tensor> } | undefined> {
   const raw = await readFile(join(directory, MANIFEST), 'utf8').catch(() => undefined);
   if (raw === undefined) return undefined;
@@ -125,6 +150,12 @@ export async function loadCheckpoint(
   if (manifest.configKey !== configKey) {
     throw new CheckpointError(
       `The checkpoint in ${directory} was written by a different training configuration; use another --out or delete it to start over.`,
+    );
+  }
+  const changed = manifest.settings && settings ? changedSettings(manifest.settings, settings) : [];
+  if (changed.length > 0) {
+    throw new CheckpointError(
+      `The checkpoint in ${directory} was written with other settings (${changed.join('; ')}); train with the same settings to resume, or use another --out or delete it to start over.`,
     );
   }
   const bytes = await readFile(join(directory, manifest.weightsFile)).catch((error: unknown) => {

@@ -1,9 +1,12 @@
 export {
   CheckpointError,
+  type CheckpointSettings,
   loadCheckpoint,
   saveCheckpoint,
   type TrainingPosition,
 } from './checkpoint';
+export { clipByGlobalNorm } from './clip';
+export type { Augmentation } from './datasets/batch';
 export {
   CIFAR_RECORD_BYTES,
   CIFAR_SIZE,
@@ -11,13 +14,15 @@ export {
   parseCifarBinary,
 } from './datasets/cifar10-binary';
 export { type ImageSet, readImageArchive } from './datasets/image-archive';
-export { type Augmentation, imageSetData, splitIndices } from './datasets/in-memory';
+export { imageSetData, splitIndices } from './datasets/in-memory';
 export { readTar, type TarEntry } from './datasets/tar';
 export { DatasetFormatError } from './errors';
 export {
   evaluateData,
+  evaluateDataset,
   NonFiniteLossError,
   type TrainConfig,
+  type TrainingBatch,
   type TrainingData,
   type TrainingEvent,
   type TrainingResult,

@@ -1,16 +1,45 @@
 import { ImgclsError, InvalidArgumentError } from '@imgcls/preprocess';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { loadCheckpoint, saveCheckpoint, type TrainingPosition } from './checkpoint';
+import {
+  type CheckpointSettings,
+  loadCheckpoint,
+  saveCheckpoint,
+  type TrainingPosition,
+} from './checkpoint';
+import { clipByGlobalNorm } from './clip';
 import type { Optimizer } from './optimizers';
 import { epochOrder } from './order';
 import type { Schedule } from './schedules';
 
+/**
+ * One batch: model-ready images `[n, h, w, 3]` and either integer labels `[n]` or class probabilities
+ * `[n, numClasses]` (soft labels, as mixup and CutMix make).
+ */
+export interface TrainingBatch {
+  readonly images: tf.Tensor4D;
+  readonly labels: tf.Tensor1D | tf.Tensor2D;
+}
+
 /** Labelled examples addressable by index: the loop asks for the batches it needs, in its own order. */
 export interface TrainingData {
   readonly size: number;
-  /** Model-ready images [n, h, w, 3] and integer labels [n] for these example indices; the loop disposes them. */
-  batch(indices: readonly number[]): { images: tf.Tensor4D; labels: tf.Tensor1D };
+  /**
+   * The batch of these example indices; the loop disposes its tensors. `step` is the optimizer step the
+   * batch is for (absent outside training): augmentation is seeded by it, so a resumed run draws exactly
+   * what the uninterrupted run drew.
+   */
+  batch(indices: readonly number[], step?: number): TrainingBatch;
+  /**
+   * Streaming datasets: reads the images of these indices so that `batch(indices)` can build them. The
+   * loop awaits it before `batch`, and calls it without waiting for the next batch, as a prefetch.
+   */
+  load?(indices: readonly number[]): Promise<void>;
+  /**
+   * How batches are made (augmentation…), as JSON values: recorded in checkpoints, and a run whose data
+   * settings differ refuses to resume from them.
+   */
+  readonly settings?: CheckpointSettings;
 }
 
 /** Everything that defines a training run. */
@@ -29,7 +58,7 @@ export interface TrainConfig {
   readonly modelOutput?: 'probabilities' | 'logits';
   /** Label smoothing ε: targets become (1 − ε)·one-hot + ε/K. */
   readonly labelSmoothing?: number;
-  /** Clip gradients to this global L2 norm. */
+  /** Clip gradients to this global L2 norm (see {@link clipByGlobalNorm}); no clipping when absent. */
   readonly clipNorm?: number;
   /** Seed of the data order. */
   readonly seed?: number;
@@ -39,6 +68,11 @@ export interface TrainConfig {
   readonly checkpointEvery?: number;
   /** Stop when validation accuracy has not improved by `minDelta` for `patience` epochs. */
   readonly earlyStopping?: { readonly patience: number; readonly minDelta?: number };
+  /**
+   * More settings that must not change on resume (learning rate, optimizer…, as JSON values), recorded in
+   * checkpoints beside the loop's own (clipping, label smoothing) and the data's.
+   */
+  readonly settings?: CheckpointSettings;
 }
 
 /** Progress reported while training. */
@@ -99,24 +133,35 @@ function configKey(config: TrainConfig): string {
   });
 }
 
-function crossEntropy(output: tf.Tensor, labels: tf.Tensor1D, config: TrainConfig): tf.Scalar {
+/** What is compared by name on resume: the loop's own settings, the data's, and the caller's. */
+function runSettings(config: TrainConfig): CheckpointSettings {
+  return {
+    clipNorm: config.clipNorm ?? null,
+    labelSmoothing: config.labelSmoothing ?? 0,
+    modelOutput: config.modelOutput ?? 'probabilities',
+    data: config.data.settings ?? null,
+    ...config.settings,
+  };
+}
+
+function crossEntropy(
+  output: tf.Tensor,
+  labels: tf.Tensor1D | tf.Tensor2D,
+  config: Pick<TrainConfig, 'numClasses' | 'modelOutput' | 'labelSmoothing'>,
+): tf.Scalar {
   return tf.tidy(() => {
     const smoothing = config.labelSmoothing ?? 0;
-    let targets = tf.cast(tf.oneHot(labels, config.numClasses), 'float32');
+    // Soft labels (mixup, CutMix) are already class probabilities; smoothing applies on top of them.
+    let targets =
+      labels.rank === 2
+        ? tf.cast(labels, 'float32')
+        : tf.cast(tf.oneHot(tf.cast(labels, 'int32') as tf.Tensor1D, config.numClasses), 'float32');
     if (smoothing > 0)
       targets = tf.add(tf.mul(targets, 1 - smoothing), smoothing / config.numClasses);
     // log(p + ε), not log(clip(p)): clipping would turn a NaN output into a finite loss and hide it.
     const logProbabilities =
       config.modelOutput === 'logits' ? tf.logSoftmax(output) : tf.log(tf.add(output, 1e-7));
     return tf.neg(tf.mean(tf.sum(tf.mul(targets, logProbabilities), -1))) as tf.Scalar;
-  });
-}
-
-function clipByGlobalNorm(gradients: tf.Tensor[], clipNorm: number): tf.Tensor[] {
-  return tf.tidy(() => {
-    const norm = tf.sqrt(tf.addN(gradients.map((gradient) => tf.sum(tf.square(gradient)))));
-    const scale = tf.minimum(tf.div(clipNorm, tf.maximum(norm, 1e-12)), 1);
-    return gradients.map((gradient) => tf.mul(gradient, scale));
   });
 }
 
@@ -132,38 +177,90 @@ function checkConfig(config: TrainConfig): void {
   const smoothing = config.labelSmoothing ?? 0;
   if (!(smoothing >= 0 && smoothing < 1))
     throw new InvalidArgumentError(`labelSmoothing must be in [0, 1), got ${smoothing}.`);
+  if (config.clipNorm !== undefined && !(config.clipNorm > 0))
+    throw new InvalidArgumentError(`clipNorm must be positive, got ${config.clipNorm}.`);
 }
 
-/** Accuracy and mean loss of the model (inference mode) over a dataset, in batches. */
+type EvaluationConfig = Pick<TrainConfig, 'numClasses' | 'modelOutput' | 'batchSize'>;
+
+/** Consecutive example indices from `start`, at most one batch. */
+function batchFrom(start: number, size: number, batchSize: number): number[] {
+  return Array.from(
+    { length: Math.max(0, Math.min(batchSize, size - start)) },
+    (_, offset) => start + offset,
+  );
+}
+
+/** Correct predictions and summed loss of one batch, in inference mode; disposes the batch. */
+function scoreBatch(
+  model: tfl.LayersModel,
+  batch: TrainingBatch,
+  config: EvaluationConfig,
+): { correct: number; lossSum: number } {
+  const { images, labels } = batch;
+  const [hits, loss] = tf.tidy(() => {
+    const output = model.apply(images, { training: false }) as tf.Tensor;
+    const batchLoss = crossEntropy(output, labels, { ...config, labelSmoothing: 0 });
+    const classes = labels.rank === 2 ? tf.argMax(labels, -1) : labels;
+    return [
+      tf.sum(tf.cast(tf.equal(tf.argMax(output, -1), classes), 'int32')),
+      tf.mul(batchLoss, images.shape[0]),
+    ];
+  });
+  const score = { correct: hits.dataSync()[0] as number, lossSum: loss.dataSync()[0] as number };
+  tf.dispose([hits, loss, images, labels]);
+  return score;
+}
+
+/**
+ * Accuracy and mean loss of the model (inference mode) over a dataset whose batches are ready at once
+ * (in memory); use {@link evaluateDataset} for streaming datasets.
+ */
 export function evaluateData(
   model: tfl.LayersModel,
   data: TrainingData,
-  config: Pick<TrainConfig, 'numClasses' | 'modelOutput' | 'batchSize'>,
+  config: EvaluationConfig,
 ): { accuracy: number; loss: number } {
   let correct = 0;
   let lossSum = 0;
   for (let start = 0; start < data.size; start += config.batchSize) {
-    const indices = Array.from(
-      { length: Math.min(config.batchSize, data.size - start) },
-      (_, offset) => start + offset,
+    const score = scoreBatch(
+      model,
+      data.batch(batchFrom(start, data.size, config.batchSize)),
+      config,
     );
-    const { images, labels } = data.batch(indices);
-    const [hits, loss] = tf.tidy(() => {
-      const output = model.apply(images, { training: false }) as tf.Tensor;
-      const batchLoss = crossEntropy(output, labels, {
-        ...config,
-        labelSmoothing: 0,
-      } as TrainConfig);
-      return [
-        tf.sum(tf.cast(tf.equal(tf.argMax(output, -1), labels), 'int32')),
-        tf.mul(batchLoss, indices.length),
-      ];
-    });
-    correct += hits.dataSync()[0] as number;
-    lossSum += loss.dataSync()[0] as number;
-    tf.dispose([hits, loss, images, labels]);
+    correct += score.correct;
+    lossSum += score.lossSum;
   }
   return { accuracy: correct / data.size, loss: lossSum / data.size };
+}
+
+/**
+ * {@link evaluateData} for any dataset, streaming ones included: each batch is loaded (and the next one
+ * prefetched) before it is scored.
+ */
+export async function evaluateDataset(
+  model: tfl.LayersModel,
+  data: TrainingData,
+  config: EvaluationConfig,
+): Promise<{ accuracy: number; loss: number }> {
+  let correct = 0;
+  let lossSum = 0;
+  for (let start = 0; start < data.size; start += config.batchSize) {
+    const indices = batchFrom(start, data.size, config.batchSize);
+    await data.load?.(indices);
+    const next = batchFrom(start + config.batchSize, data.size, config.batchSize);
+    if (next.length > 0) prefetch(data, next);
+    const score = scoreBatch(model, data.batch(indices), config);
+    correct += score.correct;
+    lossSum += score.lossSum;
+  }
+  return { accuracy: correct / data.size, loss: lossSum / data.size };
+}
+
+/** Starts loading a batch without waiting; a failure surfaces when the batch is awaited for real. */
+function prefetch(data: TrainingData, indices: readonly number[]): void {
+  data.load?.(indices).catch(() => undefined);
 }
 
 /**
@@ -186,6 +283,7 @@ export async function train(
   checkConfig(config);
   const now = options.now ?? (() => performance.now());
   const key = configKey(config);
+  const settings = runSettings(config);
   const { model, data, optimizer } = config;
   const stepsPerEpoch = Math.ceil(data.size / config.batchSize);
   const totalSteps = stepsPerEpoch * config.epochs;
@@ -196,7 +294,7 @@ export async function train(
 
   let position: TrainingPosition = { step: 0, epoch: 0, batchInEpoch: 0 };
   if (config.checkpointDir) {
-    const saved = await loadCheckpoint(config.checkpointDir, key);
+    const saved = await loadCheckpoint(config.checkpointDir, key, settings);
     if (saved) {
       const optimizerState = new Map<string, tf.Tensor>();
       for (const [name, tensor] of saved.tensors) {
@@ -223,7 +321,7 @@ export async function train(
     });
     const optimizerState = optimizer.state();
     for (const [name, tensor] of optimizerState) tensors.set(`optimizer:${name}`, tensor);
-    await saveCheckpoint(config.checkpointDir, at, key, tensors);
+    await saveCheckpoint(config.checkpointDir, at, key, tensors, settings);
     // state() makes a fresh step-count scalar each call; the slots themselves belong to the optimizer.
     optimizerState.get('steps')?.dispose();
     options.onEvent?.({ type: 'checkpoint', step: at.step, directory: config.checkpointDir });
@@ -258,13 +356,17 @@ export async function train(
         });
         return { status: 'aborted', step, epochs: history };
       }
-      const indices = Array.from(
-        order.subarray(
-          batchIndex * config.batchSize,
-          Math.min(data.size, (batchIndex + 1) * config.batchSize),
-        ),
-      );
-      const { images, labels } = data.batch(indices);
+      const batchOf = (index: number) =>
+        Array.from(
+          order.subarray(
+            index * config.batchSize,
+            Math.min(data.size, (index + 1) * config.batchSize),
+          ),
+        );
+      const indices = batchOf(batchIndex);
+      await data.load?.(indices);
+      if (batchIndex + 1 < stepsPerEpoch) prefetch(data, batchOf(batchIndex + 1));
+      const { images, labels } = data.batch(indices, step);
       const learningRate = config.schedule(step);
       const { value, grads } = tf.variableGrads(
         () => crossEntropy(model.apply(images, { training: true }) as tf.Tensor, labels, config),
@@ -315,7 +417,7 @@ export async function train(
       }
     }
     const validation = config.validation
-      ? evaluateData(model, config.validation, config)
+      ? await evaluateDataset(model, config.validation, config)
       : undefined;
     const summary = {
       epoch,

@@ -1,13 +1,68 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImgclsError } from '@imgcls/preprocess';
 import '@tensorflow/tfjs-backend-wasm';
+import { registerWasmGradients } from '@imgcls/wasm-grad';
 import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { imageSetData, readImageArchive, splitIndices } from '../src/index';
+import {
+  constant,
+  type ImageSet,
+  imageSetData,
+  readImageArchive,
+  Sgd,
+  splitIndices,
+  train,
+} from '../src/index';
+
+/** 24 random 8x8 images in 3 classes, from a fixed linear congruential sequence. */
+function randomSet(): ImageSet {
+  let state = 99;
+  const pixels = Uint8Array.from({ length: 24 * 8 * 8 * 3 }, () => {
+    state = (state * 1103515245 + 12345) % 2 ** 31;
+    return state % 256;
+  });
+  const labels = Uint8Array.from({ length: 24 }, (_, i) => i % 3);
+  return { pixels, labels, count: 24, height: 8, width: 8, classes: ['a', 'b', 'c'] };
+}
+
+function tinyConvNet(seed: number): tfl.LayersModel {
+  const model = tfl.sequential();
+  model.add(
+    tfl.layers.conv2d({
+      inputShape: [8, 8, 3],
+      filters: 4,
+      kernelSize: 3,
+      activation: 'relu',
+      kernelInitializer: tfl.initializers.glorotUniform({ seed }),
+    }),
+  );
+  model.add(tfl.layers.globalAveragePooling2d({}));
+  model.add(
+    tfl.layers.dense({
+      units: 3,
+      activation: 'softmax',
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 1 }),
+    }),
+  );
+  return model;
+}
+
+const fullAugmentation = {
+  cropPadding: 2,
+  horizontalFlip: true,
+  cutout: 3,
+  brightness: 0.3,
+  contrast: 0.3,
+  saturation: 0.3,
+  mixup: 0.4,
+  cutmix: 1,
+  seed: 5,
+};
 
 /** A tar.gz of `root/<split>/<class>/<n>.png` solid-colour images, made with sharp and the tar CLI. */
 async function archive(sizes: Record<string, number> = {}): Promise<string> {
@@ -38,6 +93,7 @@ async function archive(sizes: Record<string, number> = {}): Promise<string> {
 describe('image-folder archives as training data', () => {
   beforeAll(async () => {
     await tf.setBackend('wasm');
+    registerWasmGradients();
   });
 
   it('reads a split with sorted class folders and decoded pixels', async () => {
@@ -96,5 +152,104 @@ describe('image-folder archives as training data', () => {
     const c = augmented.batch([4, 5, 6, 7]);
     expect(tf.memory().numTensors - before).toBe(2);
     tf.dispose([images, labels, a.images, a.labels, b.images, b.labels, c.images, c.labels]);
+  });
+
+  it('draws augmentation by training step, reproducibly, and keeps integer labels', () => {
+    const set = randomSet();
+    const preset = { height: 8, width: 8, resize: 'stretch', range: [0, 1] } as const;
+    const data = imageSetData(
+      set,
+      Array.from({ length: 24 }, (_, i) => i),
+      preset,
+      {
+        ...fullAugmentation,
+        mixup: 0,
+        cutmix: 0,
+      },
+    );
+    const bytes = (step: number) => {
+      const { images, labels } = data.batch([3, 4, 5, 6], step);
+      const out = { images: Array.from(images.dataSync()), labels: Array.from(labels.dataSync()) };
+      tf.dispose([images, labels]);
+      return out;
+    };
+    const first = bytes(7);
+    expect(bytes(7)).toEqual(first);
+    expect(bytes(8).images).not.toEqual(first.images);
+    expect(first.labels).toEqual([0, 1, 2, 0]);
+    expect(data.settings).toEqual({
+      augmentation: {
+        cropPadding: 2,
+        horizontalFlip: true,
+        cutout: 3,
+        brightness: 0.3,
+        contrast: 0.3,
+        saturation: 0.3,
+        seed: 5,
+      },
+    });
+  });
+
+  it('turns labels into class probabilities with mixup or CutMix', () => {
+    const set = randomSet();
+    const preset = { height: 8, width: 8, resize: 'stretch', range: [0, 1] } as const;
+    const data = imageSetData(
+      set,
+      Array.from({ length: 24 }, (_, i) => i),
+      preset,
+      fullAugmentation,
+    );
+    for (let step = 0; step < 6; step++) {
+      const { images, labels } = data.batch([0, 1, 2, 3, 4, 5], step);
+      expect(labels.shape).toEqual([6, 3]);
+      const rows = labels.arraySync() as number[][];
+      for (const [row, probabilities] of rows.entries()) {
+        expect(probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+        // The image's own class keeps a share: its weight λ (or 1 when mixed with its own class).
+        expect(probabilities[row % 3]).toBeGreaterThan(0);
+      }
+      tf.dispose([images, labels]);
+    }
+  });
+
+  it('resumes an augmented, mixed run to bit-identical weights', async () => {
+    const set = randomSet();
+    const preset = { height: 8, width: 8, resize: 'stretch', range: [0, 1] } as const;
+    const config = (checkpointDir: string) => ({
+      data: imageSetData(
+        set,
+        Array.from({ length: 24 }, (_, i) => i),
+        preset,
+        fullAugmentation,
+      ),
+      numClasses: 3,
+      epochs: 2,
+      batchSize: 6,
+      schedule: constant(0.05),
+      seed: 2,
+      checkpointDir,
+    });
+    const straight = tinyConvNet(1);
+    await train({
+      ...config(mkdtempSync(join(tmpdir(), 'imgcls-aug-a-'))),
+      model: straight,
+      optimizer: new Sgd(),
+    });
+    const directory = mkdtempSync(join(tmpdir(), 'imgcls-aug-b-'));
+    const controller = new AbortController();
+    await train(
+      { ...config(directory), model: tinyConvNet(1), optimizer: new Sgd() },
+      {
+        signal: controller.signal,
+        onEvent: (event) => event.type === 'step' && event.step === 5 && controller.abort(),
+      },
+    );
+    const manifest = JSON.parse(readFileSync(join(directory, 'checkpoint.json'), 'utf8'));
+    expect(manifest.settings.data.augmentation.mixup).toBe(0.4);
+    const resumed = tinyConvNet(50);
+    await train({ ...config(directory), model: resumed, optimizer: new Sgd() });
+    const weights = (model: tfl.LayersModel) =>
+      model.weights.map((weight) => Array.from(weight.read().dataSync()));
+    expect(weights(resumed)).toEqual(weights(straight));
   });
 });

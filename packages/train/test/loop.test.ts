@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImgclsError } from '@imgcls/preprocess';
@@ -6,7 +6,15 @@ import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { AdamW, constant, cosine, Sgd, type TrainingData, train } from '../src/index';
+import {
+  AdamW,
+  clipByGlobalNorm,
+  constant,
+  cosine,
+  Sgd,
+  type TrainingData,
+  train,
+} from '../src/index';
 
 /** Two Gaussian-ish blobs per class in 2-D, as 1x1x2 "images", deterministic. */
 function blobs(
@@ -98,6 +106,68 @@ describe('optimizers (hand-computed updates)', () => {
     new AdamW({ weightDecay: 0.01 }).apply([w], [tf.scalar(0.5)], 0.1);
     // m̂ = 0.5, v̂ = 0.25: step ≈ 1; w = 1·(1 − 0.1·0.01) − 0.1.
     expect(w.dataSync()[0]).toBeCloseTo(0.899, 6);
+  });
+});
+
+describe('gradient clipping by global norm', () => {
+  beforeAll(async () => {
+    await tf.setBackend('wasm');
+  });
+
+  it('scales all gradients by clipNorm / global norm, and leaves small ones alone', () => {
+    // Global norm of (3, 4) and (12) is 13.
+    const gradients = [tf.tensor1d([3, 4]), tf.tensor1d([12])];
+    const before = tf.memory().numTensors;
+    const clipped = clipByGlobalNorm(gradients, 6.5);
+    expect(tf.memory().numTensors - before).toBe(2);
+    expect(Array.from(clipped[0]?.dataSync() ?? [])).toEqual([1.5, 2]);
+    expect(clipped[1]?.dataSync()[0]).toBeCloseTo(6, 6);
+    const untouched = clipByGlobalNorm(gradients, 100);
+    expect(Array.from(untouched[0]?.dataSync() ?? [])).toEqual([3, 4]);
+    tf.dispose([...gradients, ...clipped, ...untouched]);
+  });
+
+  it('applies the clipped gradient in a training step', async () => {
+    const data = blobs(8);
+    const model = tinyModel(2);
+    const trainable = model.trainableWeights.map(
+      (weight) => (weight as unknown as { val: tf.Variable }).val,
+    );
+    const start = trainable.map((variable) => Array.from(variable.dataSync()));
+    // The reference step, computed outside the loop: gradient of the batch's mean cross-entropy,
+    // clipped by hand, one plain SGD step of rate 0.5.
+    const order = Array.from({ length: 8 }, (_, i) => i);
+    const { images, labels } = data.batch(order);
+    const { grads } = tf.variableGrads(() => {
+      const output = model.apply(images, { training: true }) as tf.Tensor;
+      const targets = tf.oneHot(labels as tf.Tensor1D, 3);
+      return tf.neg(
+        tf.mean(tf.sum(tf.mul(targets, tf.log(tf.add(output, 1e-7))), -1)),
+      ) as tf.Scalar;
+    }, trainable);
+    const raw = trainable.map((variable) => Array.from(grads[variable.name]?.dataSync() ?? []));
+    const norm = Math.sqrt(raw.flat().reduce((sum, value) => sum + value * value, 0));
+    expect(norm).toBeGreaterThan(0.05);
+    const expected = start.map((values, i) =>
+      values.map((value, j) => value - 0.5 * (raw[i]?.[j] as number) * (0.05 / norm)),
+    );
+    tf.dispose([images, labels, ...Object.values(grads)]);
+    // The data order does not matter for one full batch; batch-norm statistics are not trainable.
+    await train({
+      model,
+      data,
+      numClasses: 3,
+      epochs: 1,
+      batchSize: 8,
+      optimizer: new Sgd({ momentum: 0, nesterov: false }),
+      schedule: constant(0.5),
+      clipNorm: 0.05,
+    });
+    trainable.forEach((variable, i) => {
+      const actual = Array.from(variable.dataSync());
+      for (const [j, value] of actual.entries())
+        expect(value).toBeCloseTo(expected[i]?.[j] as number, 5);
+    });
   });
 });
 
@@ -196,6 +266,85 @@ describe('train', () => {
     expect(ImgclsError.isInstance(error, 'NON_FINITE_LOSS'), JSON.stringify(error)).toBe(true);
     expect((error as { step: number }).step).toBe(5);
     expect(readdirSync(directory)).toContain('weights-5.bin');
+  });
+
+  it('trains on class-probability labels exactly as on the integer labels they encode', async () => {
+    const oneHot = (data: TrainingData): TrainingData => ({
+      size: data.size,
+      batch(indices) {
+        const { images, labels } = data.batch(indices);
+        const probabilities = tf.tidy(
+          () => tf.cast(tf.oneHot(labels as tf.Tensor1D, 3), 'float32') as tf.Tensor2D,
+        );
+        labels.dispose();
+        return { images, labels: probabilities };
+      },
+    });
+    const config = {
+      numClasses: 3,
+      epochs: 2,
+      batchSize: 8,
+      schedule: constant(0.05),
+      labelSmoothing: 0.1,
+      validation: oneHot(blobs(12)),
+    };
+    const hard = tinyModel(4);
+    const soft = tinyModel(4);
+    await train({ ...config, model: hard, data: blobs(24), optimizer: new Sgd() });
+    const result = await train({
+      ...config,
+      model: soft,
+      data: oneHot(blobs(24)),
+      optimizer: new Sgd(),
+    });
+    expect(weightsOf(soft)).toEqual(weightsOf(hard));
+    expect(result.epochs[1]?.validation?.accuracy).toBeGreaterThan(0.5);
+  });
+
+  it('names changed settings when refusing to resume, and resumes checkpoints that predate settings', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'imgcls-ckpt-settings-'));
+    const base = {
+      data: blobs(16),
+      numClasses: 3,
+      batchSize: 8,
+      epochs: 2,
+      optimizer: new Sgd(),
+      schedule: constant(0.01),
+      checkpointDir: directory,
+      settings: { learningRate: 0.01 },
+    };
+    const controller = new AbortController();
+    await train(
+      { ...base, model: tinyModel(1), clipNorm: 5 },
+      {
+        signal: controller.signal,
+        onEvent: (event) => event.type === 'step' && controller.abort(),
+      },
+    );
+    const manifest = JSON.parse(readFileSync(join(directory, 'checkpoint.json'), 'utf8'));
+    expect(manifest.settings).toMatchObject({ clipNorm: 5, learningRate: 0.01 });
+    const changed = await train({ ...base, model: tinyModel(1), clipNorm: 1 }).catch(
+      (thrown: unknown) => thrown,
+    );
+    expect(ImgclsError.isInstance(changed, 'CHECKPOINT_INVALID')).toBe(true);
+    expect((changed as Error).message).toContain('clipNorm was 5, now 1');
+    const data = { ...blobs(16), settings: { augmentation: { cutout: 8 } } };
+    const otherData = await train({ ...base, data, model: tinyModel(1), clipNorm: 5 }).catch(
+      (thrown: unknown) => thrown,
+    );
+    expect((otherData as Error).message).toContain(
+      'data was null, now {"augmentation":{"cutout":8}}',
+    );
+    // A checkpoint written before settings were recorded resumes on its configuration key alone.
+    delete manifest.settings;
+    writeFileSync(join(directory, 'checkpoint.json'), JSON.stringify(manifest));
+    const events: string[] = [];
+    const resumed = await train(
+      { ...base, model: tinyModel(1), clipNorm: 1 },
+      { onEvent: (event) => events.push(event.type) },
+    );
+    expect(events[0]).toBe('resumed');
+    expect(resumed.status).toBe('completed');
   });
 
   it('refuses to resume a checkpoint written by another configuration', async () => {

@@ -1,0 +1,71 @@
+import {
+  type AugmentOptions,
+  augmentBatch,
+  drawAugmentation,
+  hashSeed,
+  normalize,
+  type PreprocessPreset,
+  seededRandom,
+} from '@imgcls/preprocess';
+import * as tf from '@tensorflow/tfjs-core';
+import type { TrainingBatch } from '../loop';
+
+/** Train-time augmentation (see `AugmentOptions` of `@imgcls/preprocess`) and the seed of its draws. */
+export interface Augmentation extends AugmentOptions {
+  readonly seed?: number;
+}
+
+/**
+ * Normalises (and optionally augments) one batch of 8-bit pixels: the one path shared by in-memory and
+ * streaming datasets. Draws come from a generator seeded by (seed, step, first index, batch size), so a
+ * batch is reproducible from its arguments alone.
+ */
+export function pixelBatch(
+  pixels: Uint8Array | Float32Array,
+  labels: readonly number[],
+  shape: readonly [number, number],
+  preset: PreprocessPreset,
+  numClasses: number,
+  augmentation: Augmentation | undefined,
+  key: { readonly step?: number; readonly first: number },
+): TrainingBatch {
+  const [height, width] = shape;
+  const count = labels.length;
+  return tf.tidy(() => {
+    const images = tf.tensor4d(
+      pixels,
+      [count, height, width, 3],
+      pixels instanceof Uint8Array ? 'int32' : 'float32',
+    );
+    const labelTensor = tf.tensor1d([...labels], 'int32');
+    if (!augmentation)
+      return { images: normalize(images, preset) as tf.Tensor4D, labels: labelTensor };
+    const random = seededRandom(hashSeed(augmentation.seed ?? 0, key.step ?? -1, key.first, count));
+    const draws = drawAugmentation(count, height, width, augmentation, random);
+    return augmentBatch(images, labelTensor, {
+      preset,
+      numClasses,
+      options: augmentation,
+      draws,
+    });
+  });
+}
+
+/** The augmentation as recorded in checkpoints: only the options that are on, in a fixed order. */
+export function augmentationSettings(augmentation: Augmentation | undefined): object | null {
+  if (!augmentation) return null;
+  const names = [
+    'cropPadding',
+    'horizontalFlip',
+    'cutout',
+    'brightness',
+    'contrast',
+    'saturation',
+    'mixup',
+    'cutmix',
+    'seed',
+  ] as const;
+  return Object.fromEntries(
+    names.filter((name) => augmentation[name]).map((name) => [name, augmentation[name]]),
+  );
+}
