@@ -83,6 +83,40 @@ describe('importTflite', () => {
     imported.model.dispose();
   });
 
+  it('imports HARD_SWISH as x · relu6(x + 3) / 6 that survives a save and reload', async () => {
+    const bytes = buildTflite(
+      [{ shape: [1, 3, 4, 2] }, { shape: [1, 3, 4, 2] }],
+      [{ builtinCode: 117, inputs: [0], outputs: [1] }],
+      [0],
+      [1],
+    );
+    const imported = importTflite(bytes);
+    expect(imported.ops).toEqual({ HARD_SWISH: 1 });
+    // Inputs across all three pieces: below −3 (0), between −3 and 3 (quadratic), above 3 (identity).
+    const values = Float32Array.from({ length: 24 }, (_, i) => -5.5 + i * (11 / 23));
+    const reference = Array.from(values, (x) => (x * Math.min(Math.max(x + 3, 0), 6)) / 6);
+    let artifacts: tf.io.ModelArtifacts | undefined;
+    await imported.model.save(
+      tf.io.withSaveHandler(async (saved) => {
+        artifacts = saved;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
+    const reloaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts as tf.io.ModelArtifacts));
+    const x = tf.tensor4d(values, [1, 3, 4, 2]);
+    for (const model of [imported.model, reloaded]) {
+      const output = model.predict(x) as tf.Tensor;
+      const actual = Array.from(output.dataSync());
+      output.dispose();
+      expect(
+        Math.max(...actual.map((value, i) => Math.abs(value - (reference[i] as number)))),
+      ).toBeLessThan(1e-6);
+    }
+    x.dispose();
+    imported.model.dispose();
+    reloaded.dispose();
+  });
+
   it('names an unsupported operator in its error', () => {
     try {
       importTflite(tinyFloatModel(true));

@@ -15,7 +15,7 @@ export class UnsupportedTfliteOpError extends ImgclsError {
   ) {
     super(
       'UNSUPPORTED_TFLITE_OP',
-      `TFLite operator ${op} (operator #${operatorIndex}) is not supported by the importer; supported: CONV_2D, DEPTHWISE_CONV_2D, ADD, MUL, AVERAGE_POOL_2D, MAX_POOL_2D, MEAN, RESHAPE, SQUEEZE, SOFTMAX, FULLY_CONNECTED, PAD, CONCATENATION, LOGISTIC, RELU, RELU6, QUANTIZE, DEQUANTIZE.`,
+      `TFLite operator ${op} (operator #${operatorIndex}) is not supported by the importer; supported: CONV_2D, DEPTHWISE_CONV_2D, ADD, MUL, AVERAGE_POOL_2D, MAX_POOL_2D, MEAN, RESHAPE, SQUEEZE, SOFTMAX, FULLY_CONNECTED, PAD, CONCATENATION, HARD_SWISH, LOGISTIC, RELU, RELU6, QUANTIZE, DEQUANTIZE.`,
     );
   }
 }

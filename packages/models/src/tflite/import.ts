@@ -336,6 +336,18 @@ function translate(
         | 'relu6';
       return tfl.layers.activation({ name, activation }).apply(inputOf(0)) as tfl.SymbolicTensor;
     }
+    case 'HARD_SWISH': {
+      // x · relu6(x + 3) / 6 = x · clip(x / 6 + 0.5, 0, 1), from standard layers so the model saves and
+      // reloads as a plain TF.js layers model.
+      const x = inputOf(0);
+      const shifted = tfl.layers
+        .rescaling({ scale: 1 / 6, offset: 0.5, name: `${name}_gate_linear` })
+        .apply(x) as tfl.SymbolicTensor;
+      const gate = tfl.layers
+        .reLU({ maxValue: 1, name: `${name}_gate` })
+        .apply(shifted) as tfl.SymbolicTensor;
+      return tfl.layers.multiply({ name }).apply([x, gate]) as tfl.SymbolicTensor;
+    }
     case 'PAD': {
       const paddings = Array.from(
         dequantize(graph.tensors[operator.inputs[1] as number] as TfliteTensor),
