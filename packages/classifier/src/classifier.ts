@@ -16,6 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { type BackendChoice, selectBackend } from './backend';
 import { DisposedError } from './errors';
+import { Explainer, type ExplainOptions, type Explanation } from './explain';
 import { type ModelReference, resolveSource, type SourceOptions } from './source';
 
 /**
@@ -68,6 +69,13 @@ export interface ImageClassifier {
   probabilities(images: readonly ImageInput[]): Promise<Float32Array[]>;
   /** The image's embedding: the output of the layer before the classifier (or metadata's `embeddingLayer`). */
   embed(image: ImageInput): Promise<Float32Array>;
+  /**
+   * Grad-CAM: where in the image the evidence for a class lies, as a heatmap in [0, 1] at the model's
+   * input resolution and an RGBA overlay. Registers the wasm gradient kernels on first use.
+   *
+   * @throws InvalidArgumentError, UnknownLayerError (lists the valid layers), ExplainUnsupportedError.
+   */
+  explain(image: ImageInput, options?: ExplainOptions): Promise<Explanation>;
   info(): ClassifierInfo;
   /** The metadata the classifier runs with. */
   readonly metadata: ModelMetadata;
@@ -126,6 +134,7 @@ class Classifier implements ImageClassifier {
   private embedder: tfl.LayersModel | undefined;
   /** A layers model as a fused straight-line program (see compileLayersModel); undefined for graph models. */
   private readonly compiled: CompiledModel | undefined;
+  private explainer: Explainer | undefined;
 
   constructor(
     private readonly model: LoadedModel,
@@ -200,6 +209,14 @@ class Classifier implements ImageClassifier {
     return values;
   }
 
+  async explain(image: ImageInput, options: ExplainOptions = {}): Promise<Explanation> {
+    this.assertAlive();
+    const decoded = await this.decode(image);
+    const [probabilities] = await this.probabilities([decoded]);
+    this.explainer ??= new Explainer(this.model, this.metadata);
+    return this.explainer.explain(decoded, probabilities as Float32Array, options);
+  }
+
   info(): ClassifierInfo {
     this.assertAlive();
     const parameters = this.model instanceof tfl.LayersModel ? this.model.countParams() : undefined;
@@ -218,6 +235,7 @@ class Classifier implements ImageClassifier {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.explainer?.dispose();
     this.compiled?.dispose();
     this.model.dispose();
     // The embedding sub-model shares the classifier's layers; disposing the model freed them.

@@ -7,5 +7,12 @@ export {
   loadClassifier,
   type Prediction,
 } from './classifier';
-export { BackendUnavailableError, DisposedError } from './errors';
+export {
+  BackendUnavailableError,
+  DisposedError,
+  ExplainUnsupportedError,
+  UnknownLayerError,
+} from './errors';
+export type { ExplainOptions, Explanation, Heatmap, RgbaImage } from './explain';
+export { blendHeatmap, type CamMethod, jetColour } from './gradcam';
 export type { ModelReference } from './source';
