@@ -8,6 +8,13 @@ export {
 export { clipByGlobalNorm } from './clip';
 export type { Augmentation } from './datasets/batch';
 export {
+  CIFAR10_BINARY_ARCHIVE,
+  type Cifar10,
+  type LoadCifar10Options,
+  loadCifar10,
+  readCifar10Archive,
+} from './datasets/cifar10';
+export {
   CIFAR_RECORD_BYTES,
   CIFAR_SIZE,
   type CifarBatch,

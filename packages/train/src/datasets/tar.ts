@@ -43,11 +43,15 @@ export async function* readTar(path: string): AsyncGenerator<TarEntry> {
   const source = createReadStream(path);
   const stream =
     path.endsWith('.gz') || path.endsWith('.tgz') ? source.pipe(createGunzip()) : source;
+  // Arrived chunks are kept in a list and joined once per request, so a large entry (a 30 MB CIFAR-10
+  // batch) costs one copy, not one per chunk.
   let buffer = new Uint8Array(0);
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
   let longName: string | undefined;
   const chunks = stream[Symbol.asyncIterator]();
   const fill = async (needed: number): Promise<boolean> => {
-    while (buffer.length < needed) {
+    while (buffer.length + pendingBytes < needed) {
       let next: IteratorResult<Buffer>;
       try {
         next = await chunks.next();
@@ -58,10 +62,20 @@ export async function* readTar(path: string): AsyncGenerator<TarEntry> {
         );
       }
       if (next.done) return false;
-      const joined = new Uint8Array(buffer.length + next.value.length);
+      pending.push(next.value);
+      pendingBytes += next.value.length;
+    }
+    if (buffer.length < needed && pendingBytes > 0) {
+      const joined = new Uint8Array(buffer.length + pendingBytes);
       joined.set(buffer);
-      joined.set(next.value, buffer.length);
+      let at = buffer.length;
+      for (const chunk of pending) {
+        joined.set(chunk, at);
+        at += chunk.length;
+      }
       buffer = joined;
+      pending = [];
+      pendingBytes = 0;
     }
     return true;
   };
