@@ -21,9 +21,16 @@ export {
   parseCifarBinary,
 } from './datasets/cifar10-binary';
 export { type ImageSet, readImageArchive } from './datasets/image-archive';
+export {
+  IMAGE_EXTENSIONS,
+  type ImageFolder,
+  type ImageFolderDataOptions,
+  imageFolderData,
+  scanImageFolder,
+} from './datasets/image-folder';
 export { imageSetData, splitIndices } from './datasets/in-memory';
 export { readTar, type TarEntry } from './datasets/tar';
-export { DatasetFormatError } from './errors';
+export { DatasetFormatError, UnreadableImageError } from './errors';
 export {
   evaluateData,
   evaluateDataset,
