@@ -21,9 +21,9 @@ export interface ResolvedModel {
 
 /** Options that affect where model bytes come from. */
 export interface SourceOptions {
-  /** Cache directory for downloads (Node). */
+  /** Cache directory for downloads (Node; browsers keep downloads in Cache Storage). */
   readonly cacheDir?: string;
-  /** Never download: use the cache or fail (Node). */
+  /** Never download: use the cache (Node: the cache directory; browsers: Cache Storage) or fail. */
   readonly offline?: boolean;
   /** Class names for a `.tflite` model, which carries none (a leading "background" is handled). */
   readonly labels?: readonly string[];
@@ -77,25 +77,56 @@ export async function resolveSource(
       new URL(`/models/${name}/model.json`, globalThis.location?.href).href;
     if (entry.source.kind === 'directory')
       return withEntry(await fromUrl(served(entry.source.directory), options));
-    const local = await fetch(served(entry.id), { method: 'HEAD' }).then(
-      (response) => response.ok,
-      () => false,
+    const servedUrl = served(entry.id);
+    // A copy the page serves wins, unless offline: then only the cached hosted model may be used.
+    const local =
+      !options.offline &&
+      (await fetch(servedUrl, { method: 'HEAD' }).then(
+        (response) => response.ok,
+        () => false,
+      ));
+    return withEntry(
+      local
+        ? await fromUrl(servedUrl, options)
+        : await fromUrl(entry.source.url, options, entry.source.sha256),
     );
-    return withEntry(await fromUrl(local ? served(entry.id) : entry.source.url, options));
   }
   const io = await nodeIo();
   if (entry.source.kind === 'url') {
     const local = io.localModel(entry.id);
-    return withEntry(local ? await fromPath(local) : await fromUrl(entry.source.url, options));
+    return withEntry(
+      local ? await fromPath(local) : await fromUrl(entry.source.url, options, entry.source.sha256),
+    );
   }
   return withEntry(await fromPath(`${io.localModelsDir()}/${entry.source.directory}`));
 }
 
-async function fromUrl(url: string, options: SourceOptions): Promise<ResolvedModel> {
+/**
+ * A model.json URL through the download cache: Node's cache directory; in browsers, Cache Storage for
+ * models from other origins (hosted downloads; the page's own files stay with the HTTP cache, so a
+ * redeployed model is never served stale). `sha256` pins model.json when the registry knows it.
+ */
+async function fromUrl(
+  url: string,
+  options: SourceOptions,
+  sha256?: string,
+): Promise<ResolvedModel> {
+  const pinned = sha256 ? { sha256 } : {};
   if (IS_NODE)
-    return { ...(await (await nodeIo()).cachedModel(url, cacheOptions(options))), origin: url };
+    return {
+      ...(await (await nodeIo()).cachedModel(url, { ...cacheOptions(options), ...pinned })),
+      origin: url,
+    };
+  const models = await import('@imgcls/models');
+  if (useBrowserCache(url, models.hasBrowserCache())) {
+    const cached = await models.browserCachedModel(url, {
+      ...pinned,
+      ...(options.offline ? { offline: true } : {}),
+    });
+    return { ...cached, origin: url };
+  }
   const tfcore = await import('@tensorflow/tfjs-core');
-  const { parseModelMetadata } = await import('@imgcls/models');
+  const { parseModelMetadata } = models;
   const modelJson = await fetch(url, { method: 'HEAD' }).catch((error: unknown) => {
     throw new ModelLoadError(`Cannot reach ${url}: ${(error as Error).message}`, { cause: error });
   });
@@ -103,6 +134,12 @@ async function fromUrl(url: string, options: SourceOptions): Promise<ResolvedMod
   const response = await fetch(new URL('metadata.json', url).href).catch(() => undefined);
   const metadata = response?.ok ? parseModelMetadata(await response.json()) : undefined;
   return { handler: tfcore.io.http(url), ...(metadata ? { metadata } : {}), origin: url };
+}
+
+/** Whether a browser keeps `url` in Cache Storage: when it has one and the URL is on another origin. */
+function useBrowserCache(url: string, available: boolean): boolean {
+  const page = globalThis.location?.href;
+  return available && (!page || new URL(url, page).origin !== new URL(page).origin);
 }
 
 async function fromPath(path: string): Promise<ResolvedModel> {
@@ -128,6 +165,11 @@ async function fromTflite(reference: string, options: SourceOptions): Promise<Re
   let bytes: Uint8Array;
   if (IS_NODE) {
     bytes = await (await nodeIo()).readBytes(reference, cacheOptions(options));
+  } else if (useBrowserCache(reference, (await import('@imgcls/models')).hasBrowserCache())) {
+    const { fetchToBrowserCache } = await import('@imgcls/models');
+    bytes = new Uint8Array(
+      await fetchToBrowserCache(reference, options.offline ? { offline: true } : {}),
+    );
   } else {
     const response = await fetch(reference);
     if (!response.ok) throw new ModelLoadError(`${reference} answered HTTP ${response.status}.`);

@@ -1,6 +1,14 @@
 export * from './architectures/index';
 export * from './inference/index';
 export {
+  BROWSER_CACHE_NAME,
+  type BrowserCacheOptions,
+  type BrowserCachedModel,
+  browserCachedModel,
+  fetchToBrowserCache,
+  hasBrowserCache,
+} from './io/browser-cache';
+export {
   InvalidMetadataError,
   LabelMismatchError,
   ModelLoadError,

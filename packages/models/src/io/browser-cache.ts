@@ -1,0 +1,156 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ModelLoadError } from '../errors';
+import { METADATA_FILE, type ModelMetadata, parseModelMetadata } from '../metadata';
+import { ChecksumMismatchError, DownloadError, OfflineError } from './errors';
+
+/** Options of {@link fetchToBrowserCache} and {@link browserCachedModel}. */
+export interface BrowserCacheOptions {
+  /** Expected SHA-256 (hex) of the file (of model.json for a model); checked after download and on every hit. */
+  readonly sha256?: string;
+  /** Never touch the network: serve from Cache Storage or fail with OfflineError. */
+  readonly offline?: boolean;
+  /** Cache Storage bucket; default {@link BROWSER_CACHE_NAME}. */
+  readonly cacheName?: string;
+  /** Cache Storage to use (tests); default the page's `caches`. */
+  readonly cacheStorage?: CacheStorage;
+  /** `fetch` to use (tests, proxies); default the global one. */
+  readonly fetchImpl?: typeof fetch;
+}
+
+/** The Cache Storage bucket models are kept in unless `cacheName` says otherwise. */
+export const BROWSER_CACHE_NAME = 'imgcls-models';
+/** Response header recording the SHA-256 of a cached body, re-checked on every read. */
+const SHA256_HEADER = 'x-imgcls-sha256';
+
+/** Whether this context has Cache Storage and Web Crypto (browsers, on https or localhost pages). */
+export function hasBrowserCache(): boolean {
+  return (
+    typeof globalThis.caches !== 'undefined' && typeof globalThis.crypto?.subtle !== 'undefined'
+  );
+}
+
+async function sha256Hex(bytes: ArrayBuffer): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  return Array.from(digest, (byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * The bytes of a URL, downloaded once into Cache Storage and served from there afterwards, like the
+ * Node download cache: each entry records its SHA-256, which is verified (with `sha256` when given) on
+ * every read; a cached entry that no longer verifies is deleted so the next online call downloads again.
+ *
+ * @throws DownloadError (HTTP status or network failure), ChecksumMismatchError, OfflineError.
+ */
+export async function fetchToBrowserCache(
+  url: string,
+  options: BrowserCacheOptions = {},
+): Promise<ArrayBuffer> {
+  const storage = options.cacheStorage ?? globalThis.caches;
+  const cache = await storage.open(options.cacheName ?? BROWSER_CACHE_NAME);
+  const expected = options.sha256?.toLowerCase();
+  const hit = await cache.match(url);
+  if (hit) {
+    const bytes = await hit.arrayBuffer();
+    const actual = await sha256Hex(bytes);
+    const recorded = hit.headers.get(SHA256_HEADER);
+    if (recorded === actual && (!expected || expected === actual)) return bytes;
+    await cache.delete(url);
+    throw new ChecksumMismatchError(url, 'sha256', expected ?? recorded ?? 'none recorded', actual);
+  }
+  if (options.offline) throw new OfflineError(url);
+  let response: Response;
+  try {
+    response = await (options.fetchImpl ?? fetch)(url);
+  } catch (error) {
+    throw new DownloadError(url, `Cannot reach ${url}: ${(error as Error).message}`, undefined, {
+      cause: error,
+    });
+  }
+  if (!response.ok)
+    throw new DownloadError(
+      url,
+      `${url} answered HTTP ${response.status} ${response.statusText}`.trim(),
+      response.status,
+    );
+  let bytes: ArrayBuffer;
+  try {
+    bytes = await response.arrayBuffer();
+  } catch (error) {
+    throw new DownloadError(url, `The download of ${url} was interrupted.`, undefined, {
+      cause: error,
+    });
+  }
+  const actual = await sha256Hex(bytes);
+  if (expected && actual !== expected)
+    throw new ChecksumMismatchError(url, 'sha256', expected, actual);
+  await cache.put(
+    url,
+    new Response(bytes, {
+      headers: {
+        'content-type': response.headers.get('content-type') ?? 'application/octet-stream',
+        [SHA256_HEADER]: actual,
+      },
+    }),
+  );
+  return bytes;
+}
+
+/** A model served from Cache Storage: its IOHandler and its metadata, if published beside it. */
+export interface BrowserCachedModel {
+  readonly handler: tf.io.IOHandler;
+  readonly metadata?: ModelMetadata;
+}
+
+/**
+ * Downloads a TF.js model (model.json, its weight shards, and metadata.json when present) into Cache
+ * Storage once, then loads it from there; `offline` serves only from the cache. `sha256` pins model.json;
+ * every shard is checked against the checksum recorded when it was cached.
+ *
+ * @throws DownloadError, ChecksumMismatchError, OfflineError, ModelLoadError (not a model.json).
+ */
+export async function browserCachedModel(
+  modelJsonUrl: string,
+  options: BrowserCacheOptions = {},
+): Promise<BrowserCachedModel> {
+  const modelJson = parseJson(
+    await fetchToBrowserCache(modelJsonUrl, options),
+    modelJsonUrl,
+  ) as tf.io.ModelJSON;
+  if (!modelJson?.modelTopology || !Array.isArray(modelJson.weightsManifest))
+    throw new ModelLoadError(
+      `${modelJsonUrl} is not a TF.js model.json (it needs modelTopology and weightsManifest).`,
+    );
+  const { sha256: _pinsModelJsonOnly, ...shardOptions } = options;
+  const handler: tf.io.IOHandler = {
+    load: () =>
+      tf.io.getModelArtifactsForJSON(modelJson, async (manifest) => {
+        const shards = await Promise.all(
+          manifest
+            .flatMap((group) => group.paths)
+            .map((path) => fetchToBrowserCache(new URL(path, modelJsonUrl).href, shardOptions)),
+        );
+        return [manifest.flatMap((group) => group.weights), tf.io.concatenateArrayBuffers(shards)];
+      }),
+  };
+  // metadata.json is optional beside a hosted model: absent (404) or not cached offline means none.
+  const metadataBytes = await fetchToBrowserCache(
+    new URL(METADATA_FILE, modelJsonUrl).href,
+    shardOptions,
+  ).catch((error: unknown) => {
+    if ((error instanceof DownloadError && error.status === 404) || error instanceof OfflineError)
+      return undefined;
+    throw error;
+  });
+  if (!metadataBytes) return { handler };
+  return { handler, metadata: parseModelMetadata(parseJson(metadataBytes, METADATA_FILE)) };
+}
+
+function parseJson(bytes: ArrayBuffer, what: string): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch (error) {
+    throw new ModelLoadError(`${what} is not valid JSON: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
