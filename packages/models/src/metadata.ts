@@ -50,6 +50,8 @@ export interface QuantizationRecord {
   readonly from: { readonly id: string; readonly version: string };
   /** Bytes of weight data before and after quantisation. */
   readonly weightBytes: { readonly before: number; readonly after: number };
+  /** uint8 only: weights stored as float16 instead, because their channels are too uneven for one scale. */
+  readonly float16Fallback?: readonly string[];
 }
 
 const FORMATS = ['layers-model', 'graph-model'] as const;
@@ -139,10 +141,12 @@ function checkQuantization(value: unknown): void {
     isText(record.from?.id) &&
     isText(record.from?.version) &&
     isBytes(record.weightBytes?.before) &&
-    isBytes(record.weightBytes?.after);
+    isBytes(record.weightBytes?.after) &&
+    (record.float16Fallback === undefined ||
+      (Array.isArray(record.float16Fallback) && record.float16Fallback.every(isText)));
   if (!valid)
     throw new InvalidMetadataError(
-      'metadata.json: "quantization" must be {"dtype": "uint8" | "float16", "from": {"id", "version"}, "weightBytes": {"before", "after"}}.',
+      'metadata.json: "quantization" must be {"dtype": "uint8" | "float16", "from": {"id", "version"}, "weightBytes": {"before", "after"}, "float16Fallback"?: [names]}.',
     );
 }
 

@@ -3,9 +3,11 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImgclsError, PRESETS } from '@imgcls/preprocess';
+import * as tfconv from '@tensorflow/tfjs-converter';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { sharedData } from '../../../tooling/test-data';
 import {
   CIFAR10_LABELS,
   directoryHandler,
@@ -52,6 +54,8 @@ describe('quantisation metadata', () => {
       { ...record, from: undefined },
       { ...record, weightBytes: { before: -1, after: 1 } },
       { ...record, weightBytes: { before: 1.5, after: 1 } },
+      { ...record, float16Fallback: 'w' },
+      { ...record, float16Fallback: [''] },
     ]) {
       let thrown: unknown;
       try {
@@ -112,6 +116,7 @@ describe('saveQuantizedModel', () => {
         dtype,
       );
       expect(saved.unchanged).toEqual([]);
+      expect(saved.float16Fallback).toEqual([]);
       expect(saved.quantized).toHaveLength(model.weights.length);
       expect(saved.sizeOnDisk.weightBytes).toBe(model.countParams() * bytesPerWeight);
       expect(saved.weightBytes).toEqual({
@@ -162,5 +167,51 @@ describe('saveQuantizedModel', () => {
       thrown = error;
     }
     expect(ImgclsError.isInstance(thrown, 'MODEL_LOAD_FAILED')).toBe(true);
+  });
+});
+
+const featureVector = sharedData('mobilenet-v2-050-96-feature-vector');
+
+describe.skipIf(!featureVector)('a real graph model (MobileNetV2 0.5/96 feature vector)', () => {
+  it('keeps its 1280-d features after quantisation (cosine similarity to float32)', async () => {
+    const images = tf.randomUniform([4, 96, 96, 3], 0, 1, 'float32', 21);
+    const features = async (directory: string) => {
+      const model = await tfconv.loadGraphModel(directoryHandler(directory));
+      const output = model.predict(images) as tf.Tensor2D;
+      const rows = output.arraySync();
+      output.dispose();
+      model.dispose();
+      return rows;
+    };
+    const expected = await features(featureVector as string);
+    const cosine = (a: number[], b: number[]) => {
+      const dot = a.reduce((sum, value, index) => sum + value * (b[index] as number), 0);
+      return dot / Math.hypot(...a) / Math.hypot(...b);
+    };
+    // uint8 is measurably lossy on this network (per-tensor scales, 50+ layers), float16 is not.
+    for (const [dtype, minCosine] of [
+      ['uint8', 0.95],
+      ['float16', 0.9999],
+    ] as const) {
+      const target = mkdtempSync(join(tmpdir(), `imgcls-quantize-graph-${dtype}-`));
+      const saved = await saveQuantizedModel(
+        { handler: directoryHandler(featureVector as string) },
+        target,
+        dtype,
+      );
+      expect(saved.quantized.length).toBeGreaterThan(50);
+      // Batch norm folded into the first depthwise conv leaves channels ~37x apart: float16 keeps them.
+      if (dtype === 'uint8')
+        expect(saved.float16Fallback).toContain(
+          'module/MobilenetV2/expanded_conv/depthwise/depthwise_weights',
+        );
+      const actual = await features(target);
+      const similarities = actual.map((row, index) => cosine(row, expected[index] as number[]));
+      console.info(
+        `[quantize] MobileNetV2 0.5/96 ${dtype}: weights ${saved.weightBytes.before} → ${saved.weightBytes.after} bytes, feature cosine similarity ≥ ${Math.min(...similarities).toFixed(5)}, ${saved.float16Fallback.length} tensors kept as float16`,
+      );
+      for (const similarity of similarities) expect(similarity).toBeGreaterThan(minCosine);
+    }
+    images.dispose();
   });
 });

@@ -3,7 +3,7 @@ import * as tfconv from '@tensorflow/tfjs-converter';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { affineUint8, float16Bits, quantizeArtifacts } from '../src/index';
+import { affineUint8, channelSpread, float16Bits, quantizeArtifacts } from '../src/index';
 import { useWasm } from './setup';
 
 beforeAll(useWasm);
@@ -260,7 +260,60 @@ function tinyNet(): tfl.LayersModel {
   return model;
 }
 
+describe('channelSpread', () => {
+  it('compares the largest output channel with the median one, on the axis each layout uses', () => {
+    // Dense [in 2, out 3]: channel maxima 1, 2, 8 → 8 / 2.
+    expect(channelSpread(Float32Array.of(1, -2, 0.5, 0.5, 1, -8), [2, 3])).toBe(4);
+    // Depthwise [1, 1, channels 3, multiplier 1]: the channel axis is the second-to-last.
+    expect(channelSpread(Float32Array.of(0.1, -0.2, 3), [1, 1, 3, 1])).toBeCloseTo(15, 5);
+    expect(channelSpread(Float32Array.of(5, -7), [2])).toBe(1);
+    expect(channelSpread(Float32Array.of(0, 0, 0, 1), [1, 4])).toBe(Number.POSITIVE_INFINITY);
+    expect(channelSpread(new Float32Array(4), [2, 2])).toBe(1);
+  });
+});
+
 describe('quantizeArtifacts', () => {
+  it('stores a uint8 tensor with very uneven channels as float16, unless told not to', () => {
+    // Dense [in 4, out 3]: the third channel is ~100x the others, whose weights uint8 would crush.
+    const values = Float32Array.from({ length: 12 }, (_, index) =>
+      index % 3 === 2 ? 100 - index : (index + 1) / 37,
+    );
+    const artifacts: tf.io.ModelArtifacts = {
+      weightSpecs: [
+        { name: 'uneven', shape: [4, 3], dtype: 'float32' },
+        { name: 'even', shape: [4, 3], dtype: 'float32' },
+      ],
+      weightData: Uint8Array.from([
+        ...new Uint8Array(values.buffer),
+        ...new Uint8Array(
+          Float32Array.from(values, (value, index) => (index % 3 === 2 ? value / 100 : value))
+            .buffer,
+        ),
+      ]).buffer,
+    };
+    const mixed = quantizeArtifacts(artifacts, 'uint8');
+    expect(mixed.float16Fallback).toEqual(['uneven']);
+    expect(mixed.artifacts.weightSpecs?.map((spec) => spec.quantization?.dtype)).toEqual([
+      'float16',
+      'uint8',
+    ]);
+    expect(mixed.weightBytes.after).toBe(12 * 2 + 12);
+    const decoded = decodeWithTfjs(
+      mixed.artifacts.weightSpecs?.[0] as tf.io.WeightsManifestEntry,
+      (mixed.artifacts.weightData as ArrayBuffer).slice(0, 24),
+    );
+    decoded.forEach((value, index) => {
+      const original = values[index] as number;
+      expect(Math.abs(value - original)).toBeLessThanOrEqual(Math.abs(original) * 2 ** -11);
+    });
+    const forced = quantizeArtifacts(artifacts, 'uint8', {
+      maxChannelSpread: Number.POSITIVE_INFINITY,
+    });
+    expect(forced.float16Fallback).toEqual([]);
+    expect(forced.weightBytes.after).toBe(24);
+    expect(quantizeArtifacts(artifacts, 'float16').float16Fallback).toEqual([]);
+  });
+
   it('quantises float32 weights, passes int32/bool/string weights through byte for byte, and TF.js decodes them all', () => {
     const specs: tf.io.WeightsManifestEntry[] = [
       { name: 'a', shape: [3], dtype: 'float32' },

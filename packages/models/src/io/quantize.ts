@@ -5,6 +5,7 @@ import { ModelLoadError } from '../errors';
 import type { ModelMetadata } from '../metadata';
 import {
   type QuantizedArtifacts,
+  type QuantizeOptions,
   quantizeArtifacts,
   type WeightQuantization,
 } from '../quantization/artifacts';
@@ -54,7 +55,8 @@ export interface SavedQuantizedModel extends Omit<QuantizedArtifacts, 'artifacts
 }
 
 /**
- * Loads a model through `source.handler`, quantises its float32 weights ({@link quantizeArtifacts})
+ * Loads a model through `source.handler`, quantises its float32 weights ({@link quantizeArtifacts};
+ * `options.maxChannelSpread` as there, `options.id` names the new model)
  * and writes the quantised model into `directory` (model.json + weights.bin, atomically), with a
  * metadata.json derived from `source.metadata` ({@link quantizedMetadata}, plus the new weights'
  * SHA-256). TF.js' loaders and `loadClassifier` read the folder like any other model.
@@ -65,12 +67,12 @@ export async function saveQuantizedModel(
   source: { readonly handler: tf.io.IOHandler; readonly metadata?: ModelMetadata },
   directory: string,
   dtype: WeightQuantization,
-  options: { readonly id?: string } = {},
+  options: QuantizeOptions & { readonly id?: string } = {},
 ): Promise<SavedQuantizedModel> {
   const { handler } = source;
   if (!handler.load)
     throw new ModelLoadError('The model source cannot be read (its IOHandler has no load).');
-  const { artifacts, ...summary } = quantizeArtifacts(await handler.load(), dtype);
+  const { artifacts, ...summary } = quantizeArtifacts(await handler.load(), dtype, options);
   await directoryHandler(directory).save?.(artifacts);
   const sizeOnDisk = await modelSizeOnDisk(directory);
   if (!source.metadata) return { ...summary, directory, sizeOnDisk };

@@ -2,12 +2,32 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { QuantizationError } from '../errors';
 import { affineUint8 } from './affine';
 import { float16Bits } from './float16';
+import { channelSpread } from './spread';
 
 /** How float32 weights are stored: 1-byte per-tensor affine codes, or IEEE half-precision floats. */
 export type WeightQuantization = 'uint8' | 'float16';
 
 /** The quantisation types {@link quantizeArtifacts} writes. */
 export const WEIGHT_QUANTIZATIONS: readonly WeightQuantization[] = ['uint8', 'float16'];
+
+/**
+ * Default {@link QuantizeOptions.maxChannelSpread}: with 255 steps across a tensor, a channel whose
+ * weights reach only 1/16 of the largest channel's gets about 8 steps either side of zero (3 bits),
+ * where rounding noise stops being small next to its own weights.
+ */
+export const DEFAULT_MAX_CHANNEL_SPREAD = 16;
+
+/** Options of {@link quantizeArtifacts}. */
+export interface QuantizeOptions {
+  /**
+   * uint8 only: a float32 tensor whose largest output channel is more than this many times larger
+   * than its median channel (see {@link channelSpread}) is stored as float16 instead, because one
+   * per-tensor uint8 scale would leave its small channels a handful of steps. Batch-norm folded into
+   * depthwise convolutions does this (MobileNetV2); TF.js' manifest has no per-channel scales.
+   * Default {@link DEFAULT_MAX_CHANNEL_SPREAD}; `Infinity` stores every float32 tensor as uint8.
+   */
+  readonly maxChannelSpread?: number;
+}
 
 /** Model artefacts with quantised weights, and what changed. */
 export interface QuantizedArtifacts {
@@ -16,6 +36,8 @@ export interface QuantizedArtifacts {
   readonly dtype: WeightQuantization;
   /** Names of the float32 tensors now stored quantised. */
   readonly quantized: readonly string[];
+  /** uint8 only: the quantised tensors stored as float16 because their channels are too uneven. */
+  readonly float16Fallback: readonly string[];
   /** Names of the tensors kept byte for byte (int32, bool, string, complex64). */
   readonly unchanged: readonly string[];
   /** Bytes of weight data before and after. */
@@ -61,8 +83,9 @@ function entryBytes(spec: tf.io.WeightsManifestEntry, data: Uint8Array, offset: 
 
 /**
  * Quantises a TF.js model's float32 weights (layers or graph model artefacts) to `uint8` (per-tensor
- * affine, zero exact, see {@link affineUint8}) or `float16` (IEEE half, round to nearest even). Other
- * dtypes pass through unchanged. The result loads with TF.js' own loaders, which dequantise to float32
+ * affine, zero exact, see {@link affineUint8}; tensors with very uneven channels as float16, see
+ * {@link QuantizeOptions}) or `float16` (IEEE half, round to nearest even). Other dtypes pass through
+ * unchanged. The result loads with TF.js' own loaders, which dequantise to float32
  * while reading the weights: nothing else changes for the code that uses the model.
  *
  * @throws QuantizationError when the model is already quantised, the weight bytes do not match the
@@ -71,7 +94,9 @@ function entryBytes(spec: tf.io.WeightsManifestEntry, data: Uint8Array, offset: 
 export function quantizeArtifacts(
   artifacts: tf.io.ModelArtifacts,
   dtype: WeightQuantization,
+  options: QuantizeOptions = {},
 ): QuantizedArtifacts {
+  const maxChannelSpread = options.maxChannelSpread ?? DEFAULT_MAX_CHANNEL_SPREAD;
   if (!WEIGHT_QUANTIZATIONS.includes(dtype))
     throw new QuantizationError(
       `Unknown quantisation "${dtype}": choose ${WEIGHT_QUANTIZATIONS.join(' or ')}.`,
@@ -81,6 +106,7 @@ export function quantizeArtifacts(
   const parts: Uint8Array[] = [];
   const outSpecs: tf.io.WeightsManifestEntry[] = [];
   const quantized: string[] = [];
+  const float16Fallback: string[] = [];
   const unchanged: string[] = [];
   let offset = 0;
   for (const spec of specs) {
@@ -102,7 +128,9 @@ export function quantizeArtifacts(
       continue;
     }
     const values = new Float32Array(bytes.buffer);
-    if (dtype === 'float16') {
+    const asFloat16 = dtype === 'float16' || channelSpread(values, spec.shape) > maxChannelSpread;
+    if (asFloat16) {
+      if (dtype === 'uint8') float16Fallback.push(spec.name);
       parts.push(new Uint8Array(float16Bits(values).buffer));
       outSpecs.push({ ...spec, quantization: { dtype: 'float16' } });
     } else {
@@ -125,6 +153,7 @@ export function quantizeArtifacts(
     },
     dtype,
     quantized,
+    float16Fallback,
     unchanged,
     weightBytes: { before: data.byteLength, after: weightData.byteLength },
   };

@@ -8,7 +8,8 @@ import type { QuantizedArtifacts } from './artifacts';
  */
 export function quantizedMetadata(
   source: ModelMetadata,
-  result: Pick<QuantizedArtifacts, 'dtype' | 'weightBytes'>,
+  result: Pick<QuantizedArtifacts, 'dtype' | 'weightBytes'> &
+    Partial<Pick<QuantizedArtifacts, 'float16Fallback'>>,
   id = `${source.id}-${result.dtype}`,
 ): ModelMetadata {
   const { metrics: _metrics, weightsSha256: _weightsSha256, ...kept } = source;
@@ -20,6 +21,7 @@ export function quantizedMetadata(
       dtype: result.dtype,
       from: { id: source.id, version: source.version },
       weightBytes: result.weightBytes,
+      ...(result.float16Fallback?.length ? { float16Fallback: result.float16Fallback } : {}),
     },
   };
 }
