@@ -10,6 +10,7 @@ export type { Augmentation } from './datasets/batch';
 export {
   CIFAR10_BINARY_ARCHIVE,
   type Cifar10,
+  isCifar10BinaryArchive,
   type LoadCifar10Options,
   loadCifar10,
   readCifar10Archive,

@@ -7,7 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImgclsError } from '@imgcls/preprocess';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CIFAR_RECORD_BYTES, loadCifar10, readCifar10Archive } from '../src/index';
+import {
+  CIFAR_RECORD_BYTES,
+  isCifar10BinaryArchive,
+  loadCifar10,
+  readCifar10Archive,
+} from '../src/index';
 
 const CLASSES = ['plane', 'car', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
 
@@ -91,6 +96,15 @@ describe('CIFAR-10 binary archive', () => {
     expect(Array.from(train.pixels.subarray(4 * 3072 + 30, 4 * 3072 + 33))).toEqual([97, 147, 197]);
     expect(Array.from(test.labels)).toEqual([6, 7]);
     expect([train.height, train.width]).toEqual([32, 32]);
+  });
+
+  it('tells the binary archive from an image-folder archive by its first file', async () => {
+    expect(await isCifar10BinaryArchive(archive)).toBe(true);
+    const other = mkdtempSync(join(tmpdir(), 'imgcls-not-cifar-'));
+    mkdirSync(join(other, 'set', 'train', 'cat'), { recursive: true });
+    writeFileSync(join(other, 'set', 'train', 'cat', '0.png'), 'x');
+    execFileSync('tar', ['-czf', join(other, 'set.tar.gz'), '-C', other, 'set']);
+    expect(await isCifar10BinaryArchive(join(other, 'set.tar.gz'))).toBe(false);
   });
 
   it('downloads once with the MD5 checked, then serves the cache, also offline', async () => {

@@ -95,3 +95,14 @@ export async function loadCifar10(
   const archivePath = await fetchToCache(source.url, { ...fetchOptions, md5: source.md5 });
   return { ...(await readCifar10Archive(archivePath)), archivePath };
 }
+
+/**
+ * Whether a tar(.gz) is laid out as the official CIFAR-10 binary archive (its files are under
+ * `cifar-10-batches-bin/`), judged from its first file without reading the rest.
+ *
+ * @throws DatasetFormatError when the file is not a readable tar(.gz).
+ */
+export async function isCifar10BinaryArchive(path: string): Promise<boolean> {
+  for await (const entry of readTar(path)) return entry.name.includes('cifar-10-batches-bin/');
+  return false;
+}

@@ -79,29 +79,35 @@ export async function* readTar(path: string): AsyncGenerator<TarEntry> {
     }
     return true;
   };
-  for (;;) {
-    if (!(await fill(BLOCK)))
-      throw new DatasetFormatError(
-        `${path} ends without the tar end-of-archive marker: it is truncated.`,
-      );
-    const header = buffer.slice(0, BLOCK);
-    buffer = buffer.subarray(BLOCK);
-    if (header.every((byte) => byte === 0)) return;
-    if (!checksumMatches(header))
-      throw new DatasetFormatError(
-        `${path}: a tar header has a bad checksum; the archive is corrupt.`,
-      );
-    const prefix = field(header, 345, 155);
-    const name =
-      longName ?? (prefix ? `${prefix}/${field(header, 0, 100)}` : field(header, 0, 100));
-    longName = undefined;
-    const size = octal(header, 124, 12, name);
-    const type = String.fromCharCode(header[156] as number);
-    const padded = Math.ceil(size / BLOCK) * BLOCK;
-    if (!(await fill(padded))) throw new DatasetFormatError(`${path} is truncated inside ${name}.`);
-    const data = buffer.slice(0, size);
-    buffer = buffer.subarray(padded);
-    if (type === 'L') longName = new TextDecoder().decode(data).replace(/\0+$/, '');
-    else if (type === '0' || type === '\0') yield { name, data };
+  try {
+    for (;;) {
+      if (!(await fill(BLOCK)))
+        throw new DatasetFormatError(
+          `${path} ends without the tar end-of-archive marker: it is truncated.`,
+        );
+      const header = buffer.slice(0, BLOCK);
+      buffer = buffer.subarray(BLOCK);
+      if (header.every((byte) => byte === 0)) return;
+      if (!checksumMatches(header))
+        throw new DatasetFormatError(
+          `${path}: a tar header has a bad checksum; the archive is corrupt.`,
+        );
+      const prefix = field(header, 345, 155);
+      const name =
+        longName ?? (prefix ? `${prefix}/${field(header, 0, 100)}` : field(header, 0, 100));
+      longName = undefined;
+      const size = octal(header, 124, 12, name);
+      const type = String.fromCharCode(header[156] as number);
+      const padded = Math.ceil(size / BLOCK) * BLOCK;
+      if (!(await fill(padded)))
+        throw new DatasetFormatError(`${path} is truncated inside ${name}.`);
+      const data = buffer.slice(0, size);
+      buffer = buffer.subarray(padded);
+      if (type === 'L') longName = new TextDecoder().decode(data).replace(/\0+$/, '');
+      else if (type === '0' || type === '\0') yield { name, data };
+    }
+  } finally {
+    // Also when the caller stops early (breaks out of its loop): close the file now, not at collection.
+    source.destroy();
   }
 }
