@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import manifest from '../package.json' with { type: 'json' };
 import { registerClassify } from './commands/classify';
+import { registerExplain } from './commands/explain';
 import { registerModels } from './commands/models';
 import { registerTrain } from './commands/train';
 import { createTerminal, type Terminal } from './terminal';
@@ -21,5 +22,6 @@ export function createProgram(): Command {
   registerClassify(program, terminal);
   registerModels(program, terminal);
   registerTrain(program, terminal);
+  registerExplain(program, terminal);
   return program;
 }
