@@ -40,6 +40,19 @@ export class UnknownModelError extends ImgclsError {
   }
 }
 
+/** A dataset's classes cannot be matched to a model's labels, by name or through a known mapping. */
+export class ClassMismatchError extends ImgclsError {
+  constructor(
+    readonly missing: readonly string[],
+    readonly modelLabels: number,
+  ) {
+    super(
+      'CLASS_MISMATCH',
+      `The model (${modelLabels} labels) has no label for the dataset class${missing.length > 1 ? 'es' : ''} ${missing.map((name) => `"${name}"`).join(', ')}: evaluate it on data whose class folders are named like its labels (metadata.json "labels").`,
+    );
+  }
+}
+
 /** Weights cannot be quantised: already quantised, a value the target type cannot hold, or bytes that do not match the manifest. */
 export class QuantizationError extends ImgclsError {
   constructor(message: string, options?: { cause?: unknown }) {

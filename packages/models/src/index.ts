@@ -1,20 +1,22 @@
 export * from './architectures/index';
-export * from './inference/index';
 export {
-  BROWSER_CACHE_NAME,
-  type BrowserCacheOptions,
-  type BrowserCachedModel,
-  browserCachedModel,
-  fetchToBrowserCache,
-  hasBrowserCache,
-} from './io/browser-cache';
-export {
+  ClassMismatchError,
   InvalidMetadataError,
   LabelMismatchError,
   ModelLoadError,
   QuantizationError,
   UnknownModelError,
 } from './errors';
+export * from './inference/index';
+export {
+  BROWSER_CACHE_NAME,
+  type BrowserCachedModel,
+  type BrowserCacheOptions,
+  browserCachedModel,
+  fetchToBrowserCache,
+  hasBrowserCache,
+} from './io/browser-cache';
+export { alignLabels, type LabelAlignment } from './labels/align';
 export { CIFAR10_LABELS } from './labels/cifar10';
 export { IMAGENET_LABELS } from './labels/imagenet';
 export { IMAGENET_TO_CIFAR10, imagenetToCifar10Indices } from './labels/imagenet-to-cifar10';

@@ -24,6 +24,9 @@ export const localModelsDir: typeof node.localModelsDir = nodeOnly('localModelsD
 export const modelDirectory: typeof node.modelDirectory = nodeOnly('modelDirectory');
 export const pathExists: typeof node.pathExists = nodeOnly('pathExists');
 export const readBytes: typeof node.readBytes = nodeOnly('readBytes');
+export const verifyModelDirectory: typeof node.verifyModelDirectory =
+  nodeOnly('verifyModelDirectory');
+export const weightsSha256: typeof node.weightsSha256 = nodeOnly('weightsSha256');
 export const modelSizeOnDisk: typeof node.modelSizeOnDisk = nodeOnly('modelSizeOnDisk');
 export const saveQuantizedModel: typeof node.saveQuantizedModel = nodeOnly('saveQuantizedModel');
 export { ChecksumMismatchError, DownloadError, OfflineError } from './io/errors';

@@ -21,3 +21,9 @@ export {
   type SavedQuantizedModel,
   saveQuantizedModel,
 } from './quantize';
+export {
+  type ModelCheck,
+  type ModelVerification,
+  verifyModelDirectory,
+  weightsSha256,
+} from './verify';
