@@ -20,6 +20,10 @@ const HINTS: Record<string, string> = {
   IMAGE_TOO_LARGE: 'resize the image, or raise the limit with --max-pixels',
   UNKNOWN_MODEL: 'run `imgcls models list` to see the available models',
   OFFLINE: 'connect to the network once, or point --model at a local copy',
+  DOWNLOAD_FAILED:
+    'check the network connection; without one, use a local model folder or `imgcls models import`',
+  CLASS_MISMATCH:
+    'rename the dataset class folders to the model labels (its metadata.json "labels")',
   CHECKSUM_MISMATCH:
     'the download is corrupt or was changed upstream: run `imgcls models pull` again',
   LABEL_MISMATCH: "fix the model's metadata.json labels to match its output units",

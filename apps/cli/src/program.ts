@@ -1,6 +1,9 @@
 import { Command } from 'commander';
 import manifest from '../package.json' with { type: 'json' };
+import { registerBench } from './commands/bench';
 import { registerClassify } from './commands/classify';
+import { registerCompare } from './commands/compare';
+import { registerEvaluate } from './commands/evaluate';
 import { registerExplain } from './commands/explain';
 import { registerModels } from './commands/models';
 import { registerTrain } from './commands/train';
@@ -22,6 +25,9 @@ export function createProgram(): Command {
   registerClassify(program, terminal);
   registerModels(program, terminal);
   registerTrain(program, terminal);
+  registerEvaluate(program, terminal);
   registerExplain(program, terminal);
+  registerCompare(program, terminal);
+  registerBench(program, terminal);
   return program;
 }

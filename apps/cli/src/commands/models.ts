@@ -3,12 +3,18 @@ import type { Command } from 'commander';
 import type { Terminal } from '../terminal';
 import { registerModelsCard } from './models-card';
 import { registerModelsImport } from './models-import';
+import { registerModelsPull } from './models-pull';
+import { registerModelsVerify } from './models-verify';
 
-/** `imgcls models list|info`: what the registry knows. */
+/** `imgcls models list|info|import|card|pull|verify`: what the registry knows, and the models' files. */
 export function registerModels(program: Command, terminal: () => Terminal): void {
-  const models = program.command('models').description('list, inspect and import models');
+  const models = program
+    .command('models')
+    .description('list, inspect, import, download and verify models');
   registerModelsImport(models, terminal);
   registerModelsCard(models, terminal);
+  registerModelsPull(models, terminal);
+  registerModelsVerify(models, terminal);
   models
     .command('list')
     .description('list registered model ids and where they come from')
