@@ -61,7 +61,9 @@ export async function weightsSha256(directory: string): Promise<string> {
  */
 export async function verifyModelDirectory(directory: string): Promise<ModelVerification> {
   const checks: ModelCheck[] = [];
-  const check = (name: string, ok: boolean, detail: string) => checks.push({ name, ok, detail });
+  const check = (name: string, ok: boolean, detail: string): void => {
+    checks.push({ name, ok, detail });
+  };
   let modelJson: tf.io.ModelJSON | undefined;
   try {
     const parsed = JSON.parse(
