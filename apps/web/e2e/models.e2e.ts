@@ -48,9 +48,23 @@ describe('the Models page in Chromium', () => {
 
   it('shows the comparison, or says it is not measured yet', async () => {
     const comparison = page.locator('.comparison');
-    if (existsSync(join(REPO_MODELS, 'COMPARISON.md')))
+    if (existsSync(join(REPO_MODELS, 'COMPARISON.md'))) {
       expect(await comparison.locator('.markdown').count()).toBe(1);
-    else
+      // The table imgcls compare writes, and its charts served from /models/comparison/.
+      expect(await comparison.locator('table th').allTextContents()).toEqual(
+        expect.arrayContaining(['model', 'accuracy', 'macro F1', 'ECE', 'p50 ms/image']),
+      );
+      const charts = comparison.locator('img');
+      for (let index = 0; index < (await charts.count()); index++) {
+        const chart = charts.nth(index);
+        await chart.scrollIntoViewIfNeeded();
+        await expect
+          .poll(() => chart.evaluate((image: HTMLImageElement) => image.naturalWidth), {
+            message: `${await chart.getAttribute('src')} loads`,
+          })
+          .toBeGreaterThan(0);
+      }
+    } else
       expect(await page.getByTestId('comparison-missing').textContent()).toMatch(
         /Not measured yet/,
       );

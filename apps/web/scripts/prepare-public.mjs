@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Before `next build` / `next dev`: copies what the browser must fetch into public/ (ignored by git):
-// the trained models of the repository's models/ folder, and the TF.js wasm binaries.
+// the trained models of the repository's models/ folder, the comparison's charts, and the TF.js wasm binaries.
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -18,6 +18,10 @@ const shipped = existsSync(modelsDir)
   : [];
 for (const entry of shipped)
   cpSync(join(modelsDir, entry.name), join(publicModels, entry.name), { recursive: true });
+// The charts models/COMPARISON.md shows (written beside it by imgcls compare), at the same relative path.
+const comparisonCharts = join(modelsDir, 'comparison');
+if (existsSync(comparisonCharts))
+  cpSync(comparisonCharts, join(publicModels, 'comparison'), { recursive: true });
 console.log(
   `prepare-public: ${shipped.length} model(s) copied: ${shipped.map((entry) => entry.name).join(', ') || 'none'}`,
 );

@@ -110,7 +110,8 @@ ${
 The images are a seeded stratified subset (\`--limit\`): classes take turns, each drawing its images in a
 seeded random order, so every class has the same number of images (±1) and the same command picks the same
 images. All models in the table are measured on that same subset; the numbers carry the sampling error of
-${input.data.count} images (about ±${(100 * Math.sqrt(0.25 / input.data.count)).toFixed(1)} points of accuracy at most, one standard error).
+${input.data.count} images (about ±${(100 * Math.sqrt(0.25 / input.data.count)).toFixed(1)} points of accuracy at most, one standard error). At the
+rates measured here, all ${input.data.total} images would take about ${Math.round((Math.max(...input.seconds) * input.data.total) / input.data.count / 60)} min for the slowest model.
 `
     : ''
 }
@@ -119,13 +120,16 @@ classes' F1; **ECE** is the expected calibration error over 15 equal-width confi
 confidence** is the mean top-1 probability; **p50 ms/image** is the median over batches of a batch's
 wall time (decoded pixels → resize and normalise → forward pass → probabilities) divided by its
 ${input.batchSize} images; **parameters** and **size** (model.json plus weights on disk) as loaded.
-A model trained on ImageNet is scored zero-shot: its 1000 class probabilities are summed into the
+${
+  input.loaded.some((model) => model.alignment.kind === 'imagenet-to-cifar10')
+    ? `A model trained on ImageNet is scored zero-shot: its 1000 class probabilities are summed into the
 CIFAR-10 classes by the WordNet mapping \`IMAGENET_TO_CIFAR10\` of \`@imgcls/models\` (every dog breed
 → dog, every bird → bird, …; classes with no counterpart are dropped and the rest renormalised). Summing
 favours targets with many source classes (118 dog breeds, 59 birds) when the model is unsure. Deer
-has no ImageNet class, so the zero-shot model never predicts it: its recall is 0 by construction, which
-caps the zero-shot accuracy at 90%.
-
+has no ImageNet class, so the zero-shot model never predicts it: its recall is 0 by construction.
+`
+    : ''
+}
 ## Per model
 
 ${sections.join('\n')}`;
