@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CIFAR10_LABELS, parseLabelsFile, resNet9, seedCnn } from '@imgcls/models';
+import { CIFAR10_LABELS, mobileNetV2, parseLabelsFile, resNet9, seedCnn } from '@imgcls/models';
 import { directoryHandler, type ModelMetadata, writeMetadata } from '@imgcls/models/node';
 import { type DecodedImage, decodeImage, ImgclsError, placement } from '@imgcls/preprocess';
 import { registerWasmGradients } from '@imgcls/wasm-grad';
@@ -97,71 +97,78 @@ describe('ImageClassifier.explain', () => {
     expect(await selectBackend('wasm')).toBe('wasm');
   });
 
-  it('equals the class activation map of Zhou et al. on a conv → global-average-pool → softmax model', async () => {
-    // With global average pooling and a dense classifier, the class score is Σ_k W[k,c]·mean(A_k) + b,
-    // so Grad-CAM's weights are W[k,c]/(h·w) and its map is the CAM ReLU(Σ_k W[k,c]·A_k), normalised.
-    // The reference below is computed from the dense weights, without any gradient; it also checks that
-    // the score is taken before softmax (the probability's gradient would mix in the other classes). The
-    // convolution is linear so that its maps, and the CAMs, have both signs.
-    const input = tfl.input({ shape: [16, 16, 3] });
-    const conv = tfl.layers
-      .conv2d({
-        filters: 8,
-        kernelSize: 3,
-        padding: 'same',
-        activation: 'linear',
-        name: 'features',
-        kernelInitializer: tfl.initializers.glorotUniform({ seed: 3 }),
-      })
-      .apply(input) as tfl.SymbolicTensor;
-    const pooled = tfl.layers.globalAveragePooling2d({}).apply(conv) as tfl.SymbolicTensor;
-    const output = tfl.layers
-      .dense({
-        units: 3,
-        activation: 'softmax',
-        name: 'predictions',
-        kernelInitializer: tfl.initializers.glorotUniform({ seed: 4 }),
-      })
-      .apply(pooled) as tfl.SymbolicTensor;
-    const model = tfl.model({ inputs: input, outputs: output });
-    const classifier = await loadClassifier(
-      await save(model, metadata('cam', ['a', 'b', 'c'], GREY)),
-    );
-    const image = randomImage(16, 16, 11);
-    const features = tfl.model({ inputs: input, outputs: conv });
-    const activations = tf.tidy(() =>
-      features.predict(tf.div(tf.tensor4d(image.data, [1, 16, 16, 3], 'float32'), 255)),
-    ) as tf.Tensor;
-    const maps = await activations.data();
-    activations.dispose();
-    const kernel = await (model.getLayer('predictions').getWeights()[0] as tf.Tensor).data();
-    let informative = 0;
-    for (const classIndex of [0, 1, 2]) {
-      const cam = new Float64Array(16 * 16);
-      for (let pixel = 0; pixel < cam.length; pixel++) {
-        let sum = 0;
-        for (let k = 0; k < 8; k++)
-          sum += (maps[pixel * 8 + k] as number) * (kernel[k * 3 + classIndex] as number);
-        cam[pixel] = Math.max(0, sum);
+  it.each([
+    ['a dense layer with softmax activation', false],
+    ['a separate softmax layer', true],
+  ])(
+    'equals the class activation map of Zhou et al. on conv → global average pool → %s',
+    async (_, softmaxLayer) => {
+      // With global average pooling and a dense classifier, the class score is Σ_k W[k,c]·mean(A_k) + b,
+      // so Grad-CAM's weights are W[k,c]/(h·w) and its map is the CAM ReLU(Σ_k W[k,c]·A_k), normalised.
+      // The reference below is computed from the dense weights, without any gradient; it also checks that
+      // the score is taken before softmax (the probability's gradient would mix in the other classes). The
+      // convolution is linear so that its maps, and the CAMs, have both signs.
+      const input = tfl.input({ shape: [16, 16, 3] });
+      const conv = tfl.layers
+        .conv2d({
+          filters: 8,
+          kernelSize: 3,
+          padding: 'same',
+          activation: 'linear',
+          name: 'features',
+          kernelInitializer: tfl.initializers.glorotUniform({ seed: 3 }),
+        })
+        .apply(input) as tfl.SymbolicTensor;
+      const pooled = tfl.layers.globalAveragePooling2d({}).apply(conv) as tfl.SymbolicTensor;
+      let output = tfl.layers
+        .dense({
+          units: 3,
+          activation: softmaxLayer ? 'linear' : 'softmax',
+          name: 'predictions',
+          kernelInitializer: tfl.initializers.glorotUniform({ seed: 4 }),
+        })
+        .apply(pooled) as tfl.SymbolicTensor;
+      if (softmaxLayer) output = tfl.layers.softmax({}).apply(output) as tfl.SymbolicTensor;
+      const model = tfl.model({ inputs: input, outputs: output });
+      const classifier = await loadClassifier(
+        await save(model, metadata('cam', ['a', 'b', 'c'], GREY)),
+      );
+      const image = randomImage(16, 16, 11);
+      const features = tfl.model({ inputs: input, outputs: conv });
+      const activations = tf.tidy(() =>
+        features.predict(tf.div(tf.tensor4d(image.data, [1, 16, 16, 3], 'float32'), 255)),
+      ) as tf.Tensor;
+      const maps = await activations.data();
+      activations.dispose();
+      const kernel = await (model.getLayer('predictions').getWeights()[0] as tf.Tensor).data();
+      let informative = 0;
+      for (const classIndex of [0, 1, 2]) {
+        const cam = new Float64Array(16 * 16);
+        for (let pixel = 0; pixel < cam.length; pixel++) {
+          let sum = 0;
+          for (let k = 0; k < 8; k++)
+            sum += (maps[pixel * 8 + k] as number) * (kernel[k * 3 + classIndex] as number);
+          cam[pixel] = Math.max(0, sum);
+        }
+        const low = Math.min(...cam);
+        const high = Math.max(...cam);
+        const explanation = await classifier.explain(image, { classIndex });
+        expect(explanation.layer).toBe('features');
+        expect(explanation.prediction.index).toBe(classIndex);
+        expect(explanation.prediction.label).toBe(['a', 'b', 'c'][classIndex]);
+        // A map without positive evidence anywhere is all zeros.
+        if (high > low) informative++;
+        explanation.heatmap.data.forEach((value, pixel) => {
+          expect(value).toBeCloseTo(
+            high > low ? ((cam[pixel] as number) - low) / (high - low) : 0,
+            4,
+          );
+        });
       }
-      const low = Math.min(...cam);
-      const high = Math.max(...cam);
-      const explanation = await classifier.explain(image, { classIndex });
-      expect(explanation.layer).toBe('features');
-      expect(explanation.prediction.index).toBe(classIndex);
-      expect(explanation.prediction.label).toBe(['a', 'b', 'c'][classIndex]);
-      // A map without positive evidence anywhere is all zeros.
-      if (high > low) informative++;
-      explanation.heatmap.data.forEach((value, pixel) => {
-        expect(value).toBeCloseTo(
-          high > low ? ((cam[pixel] as number) - low) / (high - low) : 0,
-          4,
-        );
-      });
-    }
-    expect(informative).toBeGreaterThanOrEqual(2);
-    classifier.dispose();
-  });
+      expect(informative).toBeGreaterThanOrEqual(2);
+      classifier.dispose();
+    },
+  );
 });
 
 /** Sum of heat inside a rectangle over the total heat. */
@@ -435,9 +442,47 @@ describe('explain on the project architectures and imported models', () => {
     expect(original?.heatmap).toMatchObject({ width: 48, height: 24 });
     expect(original?.overlay.data).toHaveLength(48 * 24 * 4);
     const before = tf.memory().numTensors;
-    await classifier.explain(image, { originalSize: true, layer: 'layer2_relu' });
+    await classifier.explain(image, { originalSize: true });
     expect(tf.memory().numTensors).toBe(before);
     classifier.dispose();
+  });
+
+  it('gives the same heatmap on wasm (with @imgcls/wasm-grad kernels) as on cpu, through depthwise blocks', async () => {
+    // A small MobileNetV2 explained at an early block: the gradient flows back through depthwise and
+    // pointwise convolutions, batch norm, ReLU6 and residual adds, which on wasm run the kernels
+    // registered by registerWasmGradients(); the cpu backend's stock kernels are the reference.
+    const directory = await save(
+      mobileNetV2({ inputShape: [32, 32, 3], alpha: 0.35, classes: 4, seed: 3 }),
+      metadata('mobilenet-small', ['a', 'b', 'c', 'd'], {
+        height: 32,
+        width: 32,
+        resize: 'stretch',
+        range: [-1, 1],
+      }),
+    );
+    const image = randomImage(32, 32, 21);
+    const heatmaps: Float32Array[] = [];
+    try {
+      for (const backend of ['cpu', 'wasm'] as const) {
+        const classifier = await loadClassifier(directory, { backend });
+        expect(classifier.info().backend).toBe(backend);
+        const explanation = await classifier.explain(image, {
+          layer: 'block_3_depthwise_relu',
+          classIndex: 2,
+        });
+        heatmaps.push(explanation.heatmap.data);
+        classifier.dispose();
+      }
+    } finally {
+      await selectBackend('wasm');
+    }
+    const [cpu, wasm] = heatmaps as [Float32Array, Float32Array];
+    expect(Math.max(...cpu)).toBe(1);
+    let largest = 0;
+    cpu.forEach((value, pixel) => {
+      largest = Math.max(largest, Math.abs(value - (wasm[pixel] as number)));
+    });
+    expect(largest).toBeLessThan(1e-3);
   });
 
   it('rejects an unknown layer with the list of valid ones, and a bad class index', async () => {
