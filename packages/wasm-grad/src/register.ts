@@ -11,6 +11,7 @@ import { conv2DBackpropFilterConfig } from './kernels/conv2d-backprop-filter';
 import { conv2DBackpropInputConfig } from './kernels/conv2d-backprop-input';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './kernels/depthwise-backprop-filter';
 import { depthwiseConv2dNativeBackpropInputConfig } from './kernels/depthwise-backprop-input';
+import { keepStockReduction, meanConfig, sumConfig } from './kernels/leading-axis-reductions';
 import { maxPoolGradConfig } from './kernels/max-pool-grad';
 
 const GRADIENT_KERNELS: readonly KernelConfig[] = [
@@ -19,6 +20,8 @@ const GRADIENT_KERNELS: readonly KernelConfig[] = [
   depthwiseConv2dNativeBackpropFilterConfig,
   depthwiseConv2dNativeBackpropInputConfig,
   maxPoolGradConfig,
+  sumConfig,
+  meanConfig,
 ];
 
 /** Names of the kernels {@link registerWasmGradients} provides for the `wasm` backend. */
@@ -39,7 +42,8 @@ export interface RegistrationReport {
 /**
  * Registers the gradient kernels that let TensorFlow.js train convolutional networks on the `wasm`
  * backend: the missing `Conv2DBackpropFilter` and depthwise gradients, and faster replacements for
- * `Conv2DBackpropInput` and `MaxPoolGrad`. It also replaces tfjs-core's `FusedBatchNorm` gradient
+ * `Conv2DBackpropInput` and `MaxPoolGrad`, and `Sum`/`Mean` that reduce leading axes (per-channel
+ * statistics) in one pass instead of transposing first (other reductions still use wasm's own). It also replaces tfjs-core's `FusedBatchNorm` gradient
  * with an equivalent one that broadcasts instead of tiling (a gradient is shared by all backends, so
  * this speeds every backend up). Explicit and idempotent: importing this package changes nothing;
  * calling this twice does nothing the second time. Call it after importing `@tensorflow/tfjs` (whose
@@ -57,6 +61,8 @@ export function registerWasmGradients(): RegistrationReport {
       continue;
     }
     if (existing) {
+      if (config === sumConfig || config === meanConfig)
+        keepStockReduction(config.kernelName, existing.kernelFunc);
       unregisterKernel(config.kernelName, 'wasm');
       replaced.push(config.kernelName);
     } else {

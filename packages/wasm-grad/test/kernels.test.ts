@@ -263,6 +263,55 @@ describe('gradient kernels match the cpu backend', () => {
     }
   });
 
+  it('Sum and Mean over leading axes, other axes, keepDims and int32 match the cpu backend', async () => {
+    const reductionCases: Array<{ shape: number[]; axis: number | number[]; keepDims: boolean }> = [
+      { shape: [2, 5, 5, 3], axis: [0, 1, 2], keepDims: false }, // per-channel: batch-norm, bias
+      { shape: [3, 7, 6, 4], axis: [0, 1, 2], keepDims: true },
+      { shape: [1, 1, 1, 5], axis: [2, 0, 1], keepDims: false }, // batch 1, unsorted axes
+      { shape: [9, 7], axis: 0, keepDims: false }, // odd row count: the 4-row loop's remainder
+      { shape: [5, 3, 2], axis: [-3], keepDims: true }, // negative axis
+      { shape: [2, 3, 4, 5], axis: [0, 1], keepDims: false }, // several kept axes
+      { shape: [4, 6, 3], axis: [1, 2], keepDims: false }, // trailing axes: wasm's own kernel
+      { shape: [4, 6, 3], axis: [0, 2], keepDims: true }, // non-contiguous: wasm's own kernel
+      { shape: [4, 6, 3], axis: [0, 1, 2], keepDims: false }, // full reduction: wasm's own kernel
+    ];
+    for (const { shape, axis, keepDims } of reductionCases) {
+      for (const kernel of ['sum', 'mean'] as const) {
+        const compute = () => {
+          const x = tf.tensor(
+            randomValues(
+              shape.reduce((a, b) => a * b, 1),
+              11,
+            ),
+            shape,
+          );
+          return kernel === 'sum' ? tf.sum(x, axis, keepDims) : tf.mean(x, axis, keepDims);
+        };
+        const expected = await valuesOn('cpu', compute);
+        const actual = await valuesOn('wasm', compute);
+        expectClose(actual, expected, `${kernel} ${shape} axis ${axis} keepDims ${keepDims}`);
+      }
+    }
+    const integers = () =>
+      tf.sum(
+        tf.tensor(
+          [
+            [1, 2],
+            [3, 4],
+            [5, 6],
+          ],
+          [3, 2],
+          'int32',
+        ),
+        0,
+      );
+    expect(Array.from(await valuesOn('wasm', integers))).toEqual([9, 12]);
+    await tf.setBackend('wasm');
+    const kept = tf.tidy(() => tf.sum(tf.ones([2, 3, 4]), [0, 1], true));
+    expect(kept.shape).toEqual([1, 1, 4]);
+    kept.dispose();
+  });
+
   it('leaks no tensors or wasm memory across repeated gradient steps', async () => {
     await tf.setBackend('wasm');
     const x = tf.tensor4d(randomValues(2 * 9 * 9 * 3, 3), [2, 9, 9, 3]);

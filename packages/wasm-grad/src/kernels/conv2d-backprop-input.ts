@@ -1,7 +1,7 @@
 import type { Conv2DBackpropInputAttrs, KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import { type ConvPad, forwardConvInfo } from '../conv-geometry';
 import { transposedConvolution } from '../transposed-convolution';
-import { release, runWasmKernel, transpose, type WasmBackendLike } from '../wasm-kernels';
+import { release, runWasmKernel, type WasmBackendLike } from '../wasm-kernels';
 
 /**
  * The input gradient of a 2-D convolution. The wasm backend's own kernel is a scalar loop about ten
@@ -24,9 +24,7 @@ export const conv2DBackpropInputConfig: KernelConfig = {
       dimRoundingMode,
       false,
     );
-    const flipped = runWasmKernel('Reverse', wasm, { x: filter }, { dims: [0, 1] });
-    const swapped = transpose(wasm, flipped, [0, 1, 3, 2]); // [kh, kw, co, ci]
-    release(wasm, flipped);
+    const swapped = flipAndSwapFilter(wasm, filter);
     const inputGradient = transposedConvolution(wasm, dy, info, (dilated, explicitPad) =>
       runWasmKernel(
         'Conv2D',
@@ -39,3 +37,30 @@ export const conv2DBackpropInputConfig: KernelConfig = {
     return inputGradient;
   },
 };
+
+/**
+ * [kh, kw, ci, co] → [KH−1−kh, KW−1−kw, co, ci] in one pass over the wasm heap. The wasm backend's
+ * `Reverse` is an element-wise index computation that took longer than this whole gradient's
+ * bookkeeping (≈0.1 s for a 3×3×512×512 filter); filters are small, so a JIT-compiled loop is enough.
+ */
+function flipAndSwapFilter(wasm: WasmBackendLike, filter: TensorInfo): TensorInfo {
+  const [height, width, inChannels, outChannels] = filter.shape as [number, number, number, number];
+  // Allocate first: growing the wasm heap detaches views taken before.
+  const swapped = wasm.makeOutput([height, width, outChannels, inChannels], 'float32');
+  const target = wasm.typedArrayFromHeap(swapped) as Float32Array;
+  const source = wasm.typedArrayFromHeap(filter) as Float32Array;
+  const tap = inChannels * outChannels;
+  for (let row = 0; row < height; row++) {
+    for (let column = 0; column < width; column++) {
+      const from = (row * width + column) * tap;
+      const to = ((height - 1 - row) * width + (width - 1 - column)) * tap;
+      for (let ci = 0; ci < inChannels; ci++) {
+        const sourceRow = from + ci * outChannels;
+        for (let co = 0; co < outChannels; co++) {
+          target[to + co * inChannels + ci] = source[sourceRow + co] as number;
+        }
+      }
+    }
+  }
+  return swapped;
+}
