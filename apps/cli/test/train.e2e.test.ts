@@ -116,3 +116,150 @@ describe('imgcls train (spawned binary)', () => {
     expect(result.stderr).toContain('unknown --arch "vgg99"');
   });
 });
+
+/** A CIFAR-10 binary batch file of `records` records: label n mod 10, pixels (batch + n + p) mod 256. */
+function cifarBatch(batch: number, records: number): Uint8Array {
+  const bytes = new Uint8Array(records * 3073);
+  for (let n = 0; n < records; n++) {
+    bytes[n * 3073] = n % 10;
+    for (let p = 0; p < 3072; p++) bytes[n * 3073 + 1 + p] = (batch * 31 + n * 17 + p) % 256;
+  }
+  return bytes;
+}
+
+describe('imgcls train on image folders and the CIFAR-10 binary archive (spawned binary)', () => {
+  let workspace: string;
+  beforeAll(async () => {
+    workspace = mkdtempSync(join(tmpdir(), 'imgcls-train-folder-'));
+    const colours: Record<string, [number, number, number]> = {
+      tulip: [200, 30, 60],
+      fern: [30, 180, 40],
+      iris: [90, 60, 200],
+    };
+    for (const split of ['train', 'test']) {
+      for (const [name, [r, g, b]] of Object.entries(colours)) {
+        mkdirSync(join(workspace, 'flowers', split, name), { recursive: true });
+        for (let i = 0; i < (split === 'train' ? 12 : 3); i++) {
+          const png = await sharp({
+            create: { width: 12, height: 12, channels: 3, background: { r: r - i, g, b: b + i } },
+          })
+            .png()
+            .toBuffer();
+          writeFileSync(join(workspace, 'flowers', split, name, `${i}.png`), png);
+        }
+      }
+    }
+    writeFileSync(join(workspace, 'flowers', 'train', 'fern', 'README.txt'), 'notes');
+    const binary = join(workspace, 'cifar-10-batches-bin');
+    mkdirSync(binary);
+    for (let batch = 1; batch <= 5; batch++)
+      writeFileSync(join(binary, `data_batch_${batch}.bin`), cifarBatch(batch, 4));
+    writeFileSync(join(binary, 'test_batch.bin'), cifarBatch(6, 5));
+    execFileSync('tar', [
+      '-czf',
+      join(workspace, 'cifar-10-binary.tar.gz'),
+      '-C',
+      workspace,
+      'cifar-10-batches-bin',
+    ]);
+  });
+
+  it('trains on a folder with cutout, jitter, mixup and clipping, records them, and refuses a changed resume', async () => {
+    const args = (cutout: string) => [
+      'train',
+      '--data',
+      'flowers',
+      '--arch',
+      'seedcnn',
+      '--epochs',
+      '3',
+      '--batch-size',
+      '4',
+      '--augment',
+      '--cutout',
+      cutout,
+      '--jitter',
+      '0.2',
+      '--mixup',
+      '0.2',
+      '--clip-norm',
+      '2',
+      '--image-size',
+      '16',
+    ];
+    const interrupted = await run(args('4'), workspace, /epoch 1\/3/);
+    expect(interrupted.code, interrupted.stderr).toBe(130);
+    expect(interrupted.stderr).toContain('ignored 1 files that are not images');
+    const manifest = JSON.parse(
+      readFileSync(join(workspace, 'models/flowers-seedcnn/checkpoint/checkpoint.json'), 'utf8'),
+    );
+    expect(manifest.settings).toMatchObject({
+      clipNorm: 2,
+      source: 'image-folder',
+      data: { augmentation: { cropPadding: 4, cutout: 4, brightness: 0.2, mixup: 0.2 } },
+    });
+
+    const changed = await run(args('2'), workspace);
+    expect(changed.code).toBe(1);
+    expect(changed.stderr).toMatch(/written with other settings \(data was .*"cutout":4/);
+
+    const resumed = await run(args('4'), workspace);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/resumed from .*checkpoint at step [1-9]/);
+    expect(resumed.stdout).toContain('weighted avg');
+    const metadata = JSON.parse(
+      readFileSync(join(workspace, 'models/flowers-seedcnn/metadata.json'), 'utf8'),
+    );
+    expect(metadata.labels).toEqual(['fern', 'iris', 'tulip']);
+    expect(metadata.id).toBe('flowers-seedcnn');
+    expect(metadata.preset).toMatchObject({ height: 16, width: 16 });
+    expect(metadata.source).toContain(
+      '--augment --cutout 4 --jitter 0.2 --mixup 0.2 --clip-norm 2 --image-size 16 --seed 1',
+    );
+  });
+
+  it('reads the official binary archive layout from a local file', async () => {
+    const result = await run(
+      [
+        'train',
+        '--data',
+        'cifar-10-binary.tar.gz',
+        '--arch',
+        'seedcnn',
+        '--epochs',
+        '1',
+        '--batch-size',
+        '8',
+        '--out',
+        'models/binary',
+      ],
+      workspace,
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/18 training and 2 validation images/);
+    const metadata = JSON.parse(
+      readFileSync(join(workspace, 'models/binary/metadata.json'), 'utf8'),
+    );
+    expect(metadata.id).toBe('cifar10-seedcnn');
+    expect(metadata.preset).toMatchObject({ height: 32, width: 32 });
+    expect(metadata.source).not.toContain('--clip-norm');
+  });
+
+  it('fails offline without a cached CIFAR-10 with a hint, touching no network', async () => {
+    const cache = mkdtempSync(join(tmpdir(), 'imgcls-empty-cache-'));
+    const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [builtCli, 'train', '--data', 'cifar10', '--offline'], {
+        cwd: workspace,
+        env: { ...process.env, NO_COLOR: '1', IMGCLS_CACHE_DIR: cache },
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk) => {
+        stderr += chunk;
+      });
+      child.on('exit', (code) => resolve({ code, stderr }));
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`CIFAR-10 is not in the cache (${cache})`);
+    expect(result.stderr).toContain('run once without --offline');
+  });
+});
