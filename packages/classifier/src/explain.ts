@@ -20,6 +20,7 @@ import {
   classActivationMap,
   type Region,
   toHeatmap,
+  toOriginal,
 } from './gradcam';
 
 /** Options of `ImageClassifier.explain`. */
@@ -182,27 +183,11 @@ export class Explainer {
     alpha: number,
   ): Promise<NonNullable<Explanation['original']>> {
     const { width, height } = image;
-    const { crop, resized, padding } = placement(height, width, this.metadata.preset);
-    const mapped = tf.tidy(() => {
-      // Letterbox: drop the padding; then resize to the region of the image that was used.
-      const content = tf.slice(heatmap, [padding[0], padding[2]], [resized[0], resized[1]]);
-      const scaled = tf.squeeze(
-        tf.image.resizeBilinear(
-          tf.expandDims(content, 2) as tf.Tensor3D,
-          [crop[2], crop[3]],
-          false,
-          true,
-        ),
-        [2],
-      );
-      return tf.pad(scaled, [
-        [crop[0], height - crop[0] - crop[2]],
-        [crop[1], width - crop[1] - crop[3]],
-      ]);
-    });
+    const geometry = placement(height, width, this.metadata.preset);
+    const mapped = toOriginal(heatmap, geometry, [height, width]);
     const heat = (await mapped.data()) as Float32Array;
     mapped.dispose();
-    const region: Region = crop;
+    const region: Region = geometry.crop;
     return {
       heatmap: { data: heat, width, height },
       overlay: {

@@ -1,3 +1,4 @@
+import type { Placement } from '@imgcls/preprocess';
 import * as tf from '@tensorflow/tfjs-core';
 
 /**
@@ -55,6 +56,40 @@ export function toHeatmap(cam: tf.Tensor2D, size: readonly [number, number]): tf
       0,
       1,
     ) as tf.Tensor2D;
+  });
+}
+
+/**
+ * Maps a heatmap at the model's input resolution back onto the original image, undoing the preset's
+ * resize (`placement` from `@imgcls/preprocess`): letterbox padding is dropped, the rest is resized
+ * (bilinear, half-pixel centres) to the source region it came from, and whatever a centre crop cut off
+ * gets 0. Returns [imageHeight, imageWidth].
+ */
+export function toOriginal(
+  heatmap: tf.Tensor2D,
+  geometry: Placement,
+  imageSize: readonly [number, number],
+): tf.Tensor2D {
+  const { crop, resized, padding } = geometry;
+  const [height, width] = imageSize;
+  return tf.tidy(() => {
+    const content = tf.slice(heatmap, [padding[0], padding[2]], [resized[0], resized[1]]);
+    const scaled =
+      crop[2] === resized[0] && crop[3] === resized[1]
+        ? content
+        : tf.squeeze(
+            tf.image.resizeBilinear(
+              tf.expandDims(content, 2) as tf.Tensor3D,
+              [crop[2], crop[3]],
+              false,
+              true,
+            ),
+            [2],
+          );
+    return tf.pad(scaled, [
+      [crop[0], height - crop[0] - crop[2]],
+      [crop[1], width - crop[1] - crop[3]],
+    ]) as tf.Tensor2D;
   });
 }
 

@@ -1,3 +1,4 @@
+import { placement } from '@imgcls/preprocess';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -6,6 +7,7 @@ import {
   classActivationMap,
   jetColour,
   toHeatmap,
+  toOriginal,
 } from '../src/gradcam';
 import { selectBackend } from '../src/index';
 
@@ -57,6 +59,24 @@ describe('Grad-CAM math', () => {
     const flat = toHeatmap(tf.fill([2, 2], 3) as tf.Tensor2D, [4, 4]);
     expect(Array.from(await flat.data())).toEqual(new Array(16).fill(0));
     tf.dispose([cam, heatmap, flat]);
+  });
+
+  it('maps a heatmap back onto the original image: letterbox padding dropped, centre-crop margins 0', async () => {
+    // A 2x4 image letterboxed into 4x4: rows 1-2 hold the image, rows 0 and 3 are padding.
+    const heatmap = tf.tensor2d([0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0], [4, 4]);
+    const letterbox = placement(2, 4, { height: 4, width: 4, resize: 'letterbox', range: [0, 1] });
+    const unpadded = toOriginal(heatmap, letterbox, [2, 4]);
+    expect(Array.from(await unpadded.data())).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    // A 2x4 image centre-cropped to 2x2: columns 1-2 were seen, columns 0 and 3 get 0.
+    const small = tf.tensor2d([1, 2, 3, 4], [2, 2]);
+    const crop = placement(2, 4, { height: 2, width: 2, resize: 'center-crop', range: [0, 1] });
+    const uncropped = toOriginal(small, crop, [2, 4]);
+    expect(Array.from(await uncropped.data())).toEqual([0, 1, 2, 0, 0, 3, 4, 0]);
+    // Stretched from 4x2 to 2x2: each input row spans two image rows (bilinear, half-pixel centres).
+    const stretch = placement(4, 2, { height: 2, width: 2, resize: 'stretch', range: [0, 1] });
+    const stretched = toOriginal(tf.tensor2d([0, 0, 1, 1], [2, 2]), stretch, [4, 2]);
+    expect(Array.from(await stretched.data())).toEqual([0, 0, 0.25, 0.25, 0.75, 0.75, 1, 1]);
+    tf.dispose([heatmap, unpadded, small, uncropped, stretched]);
   });
 
   it('maps heat to jet colours: dark blue, green-ish middle, dark red', () => {
