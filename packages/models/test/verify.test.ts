@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { verifyModelDirectory, weightsSha256 } from '../src/node';
+import { type ModelCheck, verifyModelDirectory, weightsSha256 } from '../src/node';
 
 // Weights worked out by hand: float32 [2, 3] = 24 bytes, uint8-quantised [4] = 4, float16-quantised [3] = 6:
 // 34 bytes over two shards of 20 and 14 bytes.
@@ -49,7 +49,7 @@ function modelFolder(options: { weightsSha256?: string; shardB?: Uint8Array } = 
   return directory;
 }
 
-const checkNamed = (checks: ReadonlyArray<{ name: string }>, name: string) =>
+const checkNamed = (checks: readonly ModelCheck[], name: string) =>
   checks.find((check) => check.name === name);
 
 describe('verifyModelDirectory', () => {
