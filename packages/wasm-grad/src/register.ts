@@ -7,12 +7,14 @@ import {
   unregisterKernel,
 } from '@tensorflow/tfjs-core';
 import { fusedBatchNormGradConfig } from './gradients/fused-batch-norm';
+import { batchMatMulConfig } from './kernels/batch-mat-mul';
 import { conv2DBackpropFilterConfig } from './kernels/conv2d-backprop-filter';
 import { conv2DBackpropInputConfig } from './kernels/conv2d-backprop-input';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './kernels/depthwise-backprop-filter';
 import { depthwiseConv2dNativeBackpropInputConfig } from './kernels/depthwise-backprop-input';
-import { keepStockReduction, meanConfig, sumConfig } from './kernels/leading-axis-reductions';
+import { meanConfig, sumConfig } from './kernels/leading-axis-reductions';
 import { maxPoolGradConfig } from './kernels/max-pool-grad';
+import { keepStockKernel } from './stock-kernels';
 
 const GRADIENT_KERNELS: readonly KernelConfig[] = [
   conv2DBackpropFilterConfig,
@@ -22,7 +24,15 @@ const GRADIENT_KERNELS: readonly KernelConfig[] = [
   maxPoolGradConfig,
   sumConfig,
   meanConfig,
+  batchMatMulConfig,
 ];
+
+/** Replacements that delegate some cases to the wasm backend's own kernel. */
+const DELEGATING_KERNELS: ReadonlySet<KernelConfig> = new Set([
+  sumConfig,
+  meanConfig,
+  batchMatMulConfig,
+]);
 
 /** Names of the kernels {@link registerWasmGradients} provides for the `wasm` backend. */
 export const WASM_GRADIENT_KERNELS: readonly string[] = GRADIENT_KERNELS.map(
@@ -43,7 +53,8 @@ export interface RegistrationReport {
  * Registers the gradient kernels that let TensorFlow.js train convolutional networks on the `wasm`
  * backend: the missing `Conv2DBackpropFilter` and depthwise gradients, and faster replacements for
  * `Conv2DBackpropInput` and `MaxPoolGrad`, and `Sum`/`Mean` that reduce leading axes (per-channel
- * statistics) in one pass instead of transposing first (other reductions still use wasm's own). It also replaces tfjs-core's `FusedBatchNorm` gradient
+ * statistics) in one pass instead of transposing first (other reductions still use wasm's own), and
+ * a `BatchMatMul` that transposes its operands up front instead of inside the product. It also replaces tfjs-core's `FusedBatchNorm` gradient
  * with an equivalent one that broadcasts instead of tiling (a gradient is shared by all backends, so
  * this speeds every backend up). Explicit and idempotent: importing this package changes nothing;
  * calling this twice does nothing the second time. Call it after importing `@tensorflow/tfjs` (whose
@@ -61,8 +72,7 @@ export function registerWasmGradients(): RegistrationReport {
       continue;
     }
     if (existing) {
-      if (config === sumConfig || config === meanConfig)
-        keepStockReduction(config.kernelName, existing.kernelFunc);
+      if (DELEGATING_KERNELS.has(config)) keepStockKernel(config.kernelName, existing.kernelFunc);
       unregisterKernel(config.kernelName, 'wasm');
       replaced.push(config.kernelName);
     } else {

@@ -312,11 +312,56 @@ describe('gradient kernels match the cpu backend', () => {
     kept.dispose();
   });
 
+  it('BatchMatMul with every transpose combination, ranks 2-3 and broadcast batches matches cpu', async () => {
+    const productCases: Array<{ a: number[]; b: number[] }> = [
+      { a: [7, 5], b: [5, 3] },
+      { a: [1, 9], b: [9, 1] },
+      { a: [3, 4, 6], b: [3, 6, 2] },
+      { a: [1, 4, 6], b: [3, 6, 5] }, // broadcast batch
+    ];
+    for (const { a, b } of productCases) {
+      for (const transposeA of [false, true]) {
+        for (const transposeB of [false, true]) {
+          const swap = (shape: number[]) => [...shape.slice(0, -2), ...shape.slice(-2).reverse()];
+          const aShape = transposeA ? swap(a) : a;
+          const bShape = transposeB ? swap(b) : b;
+          const compute = () =>
+            tf.matMul(
+              tf.tensor(
+                randomValues(
+                  aShape.reduce((x, y) => x * y, 1),
+                  21,
+                ),
+                aShape,
+              ),
+              tf.tensor(
+                randomValues(
+                  bShape.reduce((x, y) => x * y, 1),
+                  22,
+                ),
+                bShape,
+              ),
+              transposeA,
+              transposeB,
+            );
+          const expected = await valuesOn('cpu', compute);
+          const actual = await valuesOn('wasm', compute);
+          expectClose(
+            actual,
+            expected,
+            `matMul ${aShape} x ${bShape} tA ${transposeA} tB ${transposeB}`,
+          );
+        }
+      }
+    }
+  });
+
   it('leaks no tensors or wasm memory across repeated gradient steps', async () => {
     await tf.setBackend('wasm');
     const x = tf.tensor4d(randomValues(2 * 9 * 9 * 3, 3), [2, 9, 9, 3]);
     const filter = tf.variable(tf.tensor4d(randomValues(3 * 3 * 3 * 4, 4), [3, 3, 3, 4]));
     const depthwise = tf.variable(tf.tensor4d(randomValues(3 * 3 * 4 * 1, 5), [3, 3, 4, 1]));
+    const weights = tf.variable(tf.tensor2d(randomValues(243 * 5, 6), [243, 5]));
     const step = () =>
       tf.tidy(() => {
         const { grads } = tf.variableGrads(() =>
@@ -329,7 +374,12 @@ describe('gradient kernels match the cpu backend', () => {
             ),
           ),
         );
-        return tf.addN(Object.values(grads).map((gradient) => tf.sum(gradient)));
+        const dense = tf.variableGrads(() =>
+          tf.sum(tf.relu(tf.matMul(tf.reshape(x, [2, 243]), weights))),
+        ).grads;
+        return tf.addN(
+          [...Object.values(grads), ...Object.values(dense)].map((gradient) => tf.sum(gradient)),
+        );
       });
     step().dispose();
     const tensorsBefore = tf.memory().numTensors;
@@ -337,6 +387,6 @@ describe('gradient kernels match the cpu backend', () => {
     for (let i = 0; i < 20; i++) step().dispose();
     expect(tf.memory().numTensors).toBe(tensorsBefore);
     expect(tf.memory().numBytes).toBe(bytesBefore);
-    tf.dispose([x, filter, depthwise]);
+    tf.dispose([x, filter, depthwise, weights]);
   });
 });

@@ -1,20 +1,12 @@
 import {
   type KernelConfig,
-  type KernelFunc,
   type NamedAttrMap,
   type SumAttrs,
   type TensorInfo,
   util,
 } from '@tensorflow/tfjs-core';
+import { stockKernel } from '../stock-kernels';
 import type { WasmBackendLike } from '../wasm-kernels';
-
-/** The wasm backend's own `Sum` and `Mean`, kept by {@link registerWasmGradients} for other cases. */
-const stockKernels = new Map<string, KernelFunc>();
-
-/** Remembers the kernel a leading-axis reduction replaces, to delegate the cases it does not handle. */
-export function keepStockReduction(kernelName: string, kernelFunc: KernelFunc): void {
-  stockKernels.set(kernelName, kernelFunc);
-}
 
 /**
  * Sums a float32 tensor over its leading axes [0, k): the shape of every per-channel reduction in
@@ -85,9 +77,7 @@ function reductionConfig(kernelName: 'Sum' | 'Mean'): KernelConfig {
         kernelName === 'Mean',
       );
       if (fast) return fast;
-      const stock = stockKernels.get(kernelName);
-      if (!stock) throw new Error(`wasm-grad: the wasm backend's own ${kernelName} is missing`);
-      return stock(args);
+      return stockKernel(kernelName)(args);
     },
   };
 }
