@@ -23,3 +23,14 @@ export class UnreadableImageError extends ImgclsError {
     );
   }
 }
+
+/** A dataset could not be downloaded from its official source; the message says how to supply it locally. */
+export class DatasetDownloadError extends ImgclsError {
+  constructor(
+    readonly url: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super('DATASET_DOWNLOAD_FAILED', message, options);
+  }
+}

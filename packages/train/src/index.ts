@@ -31,7 +31,7 @@ export {
 } from './datasets/image-folder';
 export { imageSetData, splitIndices } from './datasets/in-memory';
 export { readTar, type TarEntry } from './datasets/tar';
-export { DatasetFormatError, UnreadableImageError } from './errors';
+export { DatasetDownloadError, DatasetFormatError, UnreadableImageError } from './errors';
 export {
   evaluateData,
   evaluateDataset,

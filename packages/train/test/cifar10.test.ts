@@ -129,15 +129,20 @@ describe('CIFAR-10 binary archive', () => {
     expect(readdirSync(cacheDir)).toEqual([]);
   });
 
-  it('reports a transfer cut short as a download error', async () => {
+  it('reports a transfer cut short or a missing file as a download error telling how to supply it', async () => {
     routes.set('/cut/cifar-10-binary.tar.gz', {
       body: bytes.subarray(0, 1000),
       claimedLength: bytes.length,
     });
     const cacheDir = mkdtempSync(join(tmpdir(), 'imgcls-cifar-cache-'));
     const source = { url: `${base}/cut/cifar-10-binary.tar.gz`, md5: md5(bytes) };
-    expect(await codeOf(loadCifar10({ source, cacheDir }))).toBe('DOWNLOAD_FAILED');
+    expect(await codeOf(loadCifar10({ source, cacheDir }))).toBe('DATASET_DOWNLOAD_FAILED');
     expect(readdirSync(cacheDir)).toEqual([]);
+    const missing = { url: `${base}/nowhere/cifar-10-binary.tar.gz`, md5: md5(bytes) };
+    const error = await loadCifar10({ source: missing, cacheDir }).catch(
+      (thrown: unknown) => thrown,
+    );
+    expect((error as Error).message).toMatch(/HTTP 404.*readCifar10Archive\(path\)/);
   });
 
   it('rejects truncated and corrupt archives that match their checksum with DATASET_FORMAT', async () => {

@@ -1,6 +1,7 @@
 import { CIFAR10_LABELS } from '@imgcls/models';
 import { type FetchToCacheOptions, fetchToCache } from '@imgcls/models/node';
-import { DatasetFormatError } from '../errors';
+import { ImgclsError } from '@imgcls/preprocess';
+import { DatasetDownloadError, DatasetFormatError } from '../errors';
 import { CIFAR_SIZE, type CifarBatch, parseCifarBinary } from './cifar10-binary';
 import type { ImageSet } from './image-archive';
 import { readTar } from './tar';
@@ -85,14 +86,24 @@ export interface LoadCifar10Options extends Omit<FetchToCacheOptions, 'md5' | 's
  * (`$IMGCLS_CACHE_DIR` or `~/.cache/imgcls`), checking its MD5, then reads both splits from the cached
  * archive. Later calls, and `offline: true`, use the cache without the network.
  *
- * @throws DownloadError, ChecksumMismatchError (nothing is cached), OfflineError (offline and not
- *   cached), DatasetFormatError (a cached archive that verifies but does not parse).
+ * @throws DatasetDownloadError (network or HTTP failure, with the original `DownloadError` as `cause`),
+ *   ChecksumMismatchError (nothing is cached), OfflineError (offline and not cached), DatasetFormatError
+ *   (a cached archive that verifies but does not parse).
  */
 export async function loadCifar10(
   options: LoadCifar10Options = {},
 ): Promise<Cifar10 & { readonly archivePath: string }> {
   const { source = CIFAR10_BINARY_ARCHIVE, ...fetchOptions } = options;
-  const archivePath = await fetchToCache(source.url, { ...fetchOptions, md5: source.md5 });
+  const archivePath = await fetchToCache(source.url, { ...fetchOptions, md5: source.md5 }).catch(
+    (error: unknown) => {
+      if (!ImgclsError.isInstance(error, 'DOWNLOAD_FAILED')) throw error;
+      throw new DatasetDownloadError(
+        source.url,
+        `${error.message}. Check the network and try again, or download ${source.url} yourself and read it with readCifar10Archive(path) (imgcls train --data path/to/cifar-10-binary.tar.gz).`,
+        { cause: error },
+      );
+    },
+  );
   return { ...(await readCifar10Archive(archivePath)), archivePath };
 }
 
