@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import {
@@ -232,6 +232,10 @@ Examples:
           const file = resolve(flags.markdown);
           const chartFolder = join(dirname(file), 'comparison');
           await mkdir(chartFolder, { recursive: true });
+          // Charts of models no longer compared would linger beside the report: remove earlier runs' charts.
+          for (const file of await readdir(chartFolder))
+            if (/-(confusion-matrix|reliability|per-class-f1)\.svg$/.test(file))
+              await rm(join(chartFolder, file));
           for (const evaluation of comparison.evaluations)
             await writeCharts(
               chartFolder,
