@@ -1,3 +1,4 @@
 import { libraryConfig } from '../../tooling/tsup';
 
-export default libraryConfig({ index: 'src/index.ts' });
+// shims: the Node entry resolves tfjs-backend-wasm's files with import.meta.url, also in the CJS build.
+export default libraryConfig({ index: 'src/index.ts', node: 'src/node.ts' }, { shims: true });

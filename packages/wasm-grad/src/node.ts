@@ -1,0 +1,6 @@
+export * from './index';
+export {
+  setWasmBackendWithThreads,
+  type WasmThreadsOptions,
+  type WasmThreadsReport,
+} from './node-threads';
