@@ -5,6 +5,7 @@ import { registerClassify } from './commands/classify';
 import { registerCompare } from './commands/compare';
 import { registerEvaluate } from './commands/evaluate';
 import { registerExplain } from './commands/explain';
+import { registerExport } from './commands/export';
 import { registerModels } from './commands/models';
 import { registerTrain } from './commands/train';
 import { createTerminal, type Terminal } from './terminal';
@@ -29,5 +30,6 @@ export function createProgram(): Command {
   registerExplain(program, terminal);
   registerCompare(program, terminal);
   registerBench(program, terminal);
+  registerExport(program, terminal);
   return program;
 }

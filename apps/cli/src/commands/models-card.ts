@@ -1,17 +1,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import {
-  classTotals,
-  confusionMatrixSvg,
-  formatReportMarkdown,
-  perClassF1Svg,
-  precisionRecallF1,
-  trainingCurvesSvg,
-} from '@imgcls/metrics';
+import { trainingCurvesSvg } from '@imgcls/metrics';
 import { parseModelMetadata } from '@imgcls/models';
 import type { Command } from 'commander';
 import { UsageError } from '../errors';
+import { machineDescription, modelFactRows, testReport, writeTestCharts } from '../model-card';
 import type { Terminal } from '../terminal';
 
 /** `imgcls models card <folder>`: MODEL_CARD.md and SVG charts from what `imgcls train` recorded. */
@@ -45,9 +38,12 @@ export function registerModelsCard(models: Command, terminal: () => Terminal): v
         );
       const counts = JSON.parse(await read('test-confusion.json')) as number[];
       const matrix = { numClasses: metadata.labels.length, counts: Int32Array.from(counts) };
-      const scores = precisionRecallF1(matrix);
-      const { truePositives, total } = classTotals(matrix);
-      const testAccuracy = truePositives.reduce((a, b) => a + b, 0) / total;
+      const {
+        accuracy: testAccuracy,
+        macroF1,
+        total,
+        markdown: report,
+      } = testReport(matrix, metadata.labels);
       await writeFile(
         join(directory, 'training-curves.svg'),
         trainingCurvesSvg(
@@ -69,45 +65,18 @@ export function registerModelsCard(models: Command, terminal: () => Terminal): v
           { title: `${metadata.name}: training`, yLabel: 'loss / accuracy' },
         ),
       );
-      await writeFile(
-        join(directory, 'confusion-matrix.svg'),
-        confusionMatrixSvg(matrix, {
-          labels: metadata.labels,
-          title: 'Confusion matrix (test set)',
-        }),
-      );
-      await writeFile(
-        join(directory, 'per-class-f1.svg'),
-        perClassF1Svg(scores.perClass, {
-          labels: metadata.labels,
-          title: 'F1 per class (test set)',
-        }),
-      );
-      const report = formatReportMarkdown({
-        classes: scores.perClass.map((classScores, k) => ({
-          label: metadata.labels[k] as string,
-          ...classScores,
-        })),
-        accuracy: testAccuracy,
-        macro: scores.macro,
-        weighted: scores.weighted,
-        support: total,
-      });
-      const cpu = cpus()[0]?.model ?? 'unknown CPU';
+      await writeTestCharts(directory, matrix, metadata.labels);
       const card = `# ${metadata.name}
 
 | | |
 | --- | --- |
-| id | \`${metadata.id}\` |
-| architecture | ${metadata.architecture ?? 'unknown'} |
-| input | ${metadata.preset.height}x${metadata.preset.width} RGB, ${metadata.preset.resize}, range [${metadata.preset.range.join(', ')}]${metadata.preset.mean ? `, mean [${metadata.preset.mean.join(', ')}], std [${metadata.preset.std?.join(', ')}]` : ''} |
-| classes | ${metadata.labels.join(', ')} |
+${modelFactRows(metadata)}
 | trained with | \`${metadata.source ?? 'unknown'}\` |
 | epochs | ${history.length} |
 | wall time | ${metadata.metrics?.trainingSeconds !== undefined ? `${Math.round(metadata.metrics.trainingSeconds / 60)} min (reading data, training, evaluation)` : 'not recorded'} |
-| machine | ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, TF.js wasm backend with @imgcls/wasm-grad |
+| machine | ${machineDescription()} |
 | **test accuracy** | **${(testAccuracy * 100).toFixed(2)}%** on ${total} test images |
-| macro F1 | ${scores.macro.f1.toFixed(3)} |
+| macro F1 | ${macroF1.toFixed(3)} |
 
 ## Data
 The training split of the dataset given to \`--data\` (for CIFAR-10: the 50,000 training images, of which a
