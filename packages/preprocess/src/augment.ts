@@ -192,28 +192,36 @@ function jitter(pixels: tf.Tensor4D, draws: readonly ImageDraw[], options: Augme
   return images as tf.Tensor4D;
 }
 
+/** Reflects an index into [0, size) without repeating the edge (NumPy's and TF's `reflect` padding). */
+const reflect = (index: number, size: number) =>
+  index < 0 ? -index : index >= size ? 2 * (size - 1) - index : index;
+
+/**
+ * Crop after reflect padding and flip, as one gather: each output pixel's source is computed here, which
+ * is several times faster on wasm than padding, slicing and flipping image by image.
+ */
 function cropAndFlip(images: tf.Tensor4D, draws: readonly ImageDraw[], options: AugmentOptions) {
   const [count, height, width, channels] = images.shape;
   const pad = options.cropPadding ?? 0;
-  const padded =
-    pad > 0
-      ? tf.mirrorPad(
-          images,
-          [
-            [0, 0],
-            [pad, pad],
-            [pad, pad],
-            [0, 0],
-          ],
-          'reflect',
-        )
-      : images;
-  const rows = Array.from({ length: count }, (_, row) => {
-    const draw = draws[row] as ImageDraw;
-    const crop = tf.slice(padded, [row, draw.top, draw.left, 0], [1, height, width, channels]);
-    return options.horizontalFlip && draw.flip ? tf.reverse(crop, 2) : crop;
+  const sources = new Int32Array(count * height * width);
+  let at = 0;
+  draws.forEach((draw, image) => {
+    const flip = options.horizontalFlip === true && draw.flip;
+    for (let row = 0; row < height; row++) {
+      const sourceRow = (image * height + reflect(row + draw.top - pad, height)) * width;
+      for (let column = 0; column < width; column++) {
+        const shown = flip ? width - 1 - column : column;
+        sources[at++] = sourceRow + reflect(shown + draw.left - pad, width);
+      }
+    }
   });
-  return tf.concat(rows, 0) as tf.Tensor4D;
+  const pixels = tf.reshape(images, [count * height * width, channels]);
+  return tf.reshape(tf.gather(pixels, tf.tensor1d(sources, 'int32')), [
+    count,
+    height,
+    width,
+    channels,
+  ]) as tf.Tensor4D;
 }
 
 function cutoutBoxes(
@@ -256,6 +264,10 @@ export function augmentBatch(
   if (draws.images.length !== count)
     throw new InvalidArgumentError(
       `augmentBatch got draws for ${draws.images.length} images and a batch of ${count}.`,
+    );
+  if ((options.cropPadding ?? 0) >= Math.min(height, width))
+    throw new InvalidArgumentError(
+      `cropPadding ${options.cropPadding} must be smaller than the image (${height}x${width}) to reflect.`,
     );
   return tf.tidy(() => {
     const coloured =

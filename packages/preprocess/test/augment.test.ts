@@ -218,6 +218,10 @@ for (const backend of ['cpu', 'wasm'] as const) {
       }
     });
 
+    it('refuses a crop padding the image is too small to reflect', () => {
+      expect(() => run(2, { cropPadding: 5 }, 1)).toThrow(/smaller than the image/);
+    });
+
     it('keeps the tensor count flat across repeated batches', () => {
       run(4, { ...everything, mixup: 0.2, cutmix: 1 }, 1);
       const before = tf.memory().numTensors;
