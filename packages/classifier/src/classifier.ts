@@ -280,15 +280,24 @@ class Classifier implements ImageClassifier {
     return values;
   }
 
+  /** The topK most probable classes in one pass over the row (no sort of every class); ties: lower index first. */
   private rank(row: Float32Array, topK: number): Prediction[] {
-    return Array.from(row, (probability, index) => ({ probability, index }))
-      .sort((a, b) => b.probability - a.probability || a.index - b.index)
-      .slice(0, topK)
-      .map(({ probability, index }) => ({
-        label: this.metadata.labels[index] as string,
-        index,
-        probability,
-      }));
+    const best: number[] = [];
+    for (let index = 0; index < row.length; index++) {
+      const probability = row[index] as number;
+      if (best.length === topK && !(probability > (row[best[topK - 1] as number] as number)))
+        continue;
+      let position = best.length;
+      while (position > 0 && (row[best[position - 1] as number] as number) < probability)
+        position--;
+      best.splice(position, 0, index);
+      if (best.length > topK) best.pop();
+    }
+    return best.map((index) => ({
+      label: this.metadata.labels[index] as string,
+      index,
+      probability: row[index] as number,
+    }));
   }
 
   /** The metadata's `embeddingLayer`, else the layer before the classifier, when the model has it. */
