@@ -21,6 +21,8 @@ export interface LoadedPredictor {
   readonly predictor: Predictor<DecodedImage[]>;
   readonly alignment: LabelAlignment;
   readonly info: ClassifierInfo;
+  /** Where the weights come from, as metadata.json says (URL, file, training command). */
+  readonly source?: string;
   dispose(): void;
 }
 
@@ -92,7 +94,14 @@ export async function loadPredictor(
         return { values: mapped.values, numClasses: mapped.numClasses };
       },
     };
-    return { predictor, alignment, info, dispose: () => classifier.dispose() };
+    const { source } = classifier.metadata;
+    return {
+      predictor,
+      alignment,
+      info,
+      ...(source ? { source } : {}),
+      dispose: () => classifier.dispose(),
+    };
   } catch (error) {
     classifier.dispose();
     throw error;

@@ -208,7 +208,8 @@ describe('imgcls evaluate, compare, bench and models verify/pull (spawned binary
     const text = readFileSync(markdown, 'utf8');
     expect(text).toMatch(/\| model \| accuracy \| macro F1 \| ECE \|/);
     expect(text).toMatch(/\| light-dark \| 88\.89% \|/);
-    expect(text).toMatch(/command \| `imgcls compare --models /);
+    expect(text).toMatch(/- command: `imgcls compare --models /);
+    expect(text).toMatch(/- model: `.*light-dark` \(Light or dark\)/);
     for (const name of ['light-dark', 'inverted'])
       for (const chart of ['confusion-matrix', 'reliability', 'per-class-f1']) {
         expect(text).toContain(`](comparison/${name}-${chart}.svg)`);
