@@ -3,10 +3,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeImage, ImgclsError, type PreprocessPreset, toModelInput } from '@imgcls/preprocess';
 import '@tensorflow/tfjs-backend-wasm';
+import { registerWasmGradients } from '@imgcls/wasm-grad';
 import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { imageFolderData, scanImageFolder, splitIndices } from '../src/index';
+import {
+  AdamW,
+  constant,
+  evaluateDataset,
+  imageFolderData,
+  scanImageFolder,
+  splitIndices,
+  train,
+} from '../src/index';
 
 const preset: PreprocessPreset = {
   height: 8,
@@ -60,6 +70,7 @@ async function batchOf(data: ReturnType<typeof imageFolderData>, indices: number
 describe('image-folder datasets on disk', () => {
   beforeAll(async () => {
     await tf.setBackend('wasm');
+    registerWasmGradients();
   });
 
   it('lists classes sorted by code unit and files by class, ignoring non-images', async () => {
@@ -159,6 +170,40 @@ describe('image-folder datasets on disk', () => {
     const loadError = await data.load?.([5, 6, 7]).catch((thrown: unknown) => thrown);
     expect(ImgclsError.isInstance(loadError, 'UNREADABLE_IMAGE')).toBe(true);
     expect((loadError as Error).message).toContain(truncatedPath);
+  });
+
+  it('trains and validates from disk through the loop, with flat memory across epochs', async () => {
+    const set = await scanImageFolder(await folder());
+    const split = splitIndices(set.count, 0.2, 1);
+    const model = tfl.sequential({
+      layers: [
+        tfl.layers.conv2d({ inputShape: [8, 8, 3], filters: 4, kernelSize: 3, activation: 'relu' }),
+        tfl.layers.globalAveragePooling2d({}),
+        tfl.layers.dense({ units: 3, activation: 'softmax' }),
+      ],
+    });
+    const validation = imageFolderData(set, split.validation, preset);
+    const counts: number[] = [];
+    const result = await train(
+      {
+        model,
+        data: imageFolderData(set, split.train, preset, {
+          augmentation: { horizontalFlip: true, cutout: 2, mixup: 0.2, seed: 1 },
+        }),
+        validation,
+        numClasses: 3,
+        epochs: 3,
+        batchSize: 4,
+        optimizer: new AdamW(),
+        schedule: constant(0.01),
+      },
+      { onEvent: (event) => event.type === 'epoch' && counts.push(tf.memory().numTensors) },
+    );
+    expect(result.status).toBe('completed');
+    expect(result.epochs[2]?.validation?.accuracy).toBeGreaterThanOrEqual(0);
+    expect(new Set(counts).size).toBe(1);
+    const evaluated = await evaluateDataset(model, validation, { numClasses: 3, batchSize: 2 });
+    expect(evaluated.accuracy).toBe(result.epochs[2]?.validation?.accuracy);
   });
 
   it('rejects a folder without class sub-folders with a typed error', async () => {
