@@ -245,6 +245,20 @@ describe('imgcls train on image folders and the CIFAR-10 binary archive (spawned
     expect(metadata.source).not.toContain('--clip-norm');
   });
 
+  it('rejects a missing --data and --image-size outside image folders as usage errors', async () => {
+    const missing = await run(['train', '--data', 'no-such-set'], workspace);
+    expect([missing.code, missing.stderr]).toEqual([
+      2,
+      expect.stringContaining('no such file or folder'),
+    ]);
+    const sized = await run(
+      ['train', '--data', 'cifar-10-binary.tar.gz', '--image-size', '64'],
+      workspace,
+    );
+    expect(sized.code).toBe(2);
+    expect(sized.stderr).toContain('--image-size applies to image folders only');
+  });
+
   it('fails offline without a cached CIFAR-10 with a hint, touching no network', async () => {
     const cache = mkdtempSync(join(tmpdir(), 'imgcls-empty-cache-'));
     const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {

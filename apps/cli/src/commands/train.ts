@@ -158,6 +158,12 @@ async function isDirectory(path: string): Promise<boolean> {
 /** Reads what --data names: `cifar10`, an image folder, or a tar(.gz) of either kind. */
 async function openDataset(flags: TrainFlags, terminal: Terminal): Promise<Dataset> {
   const imageSize = flags.imageSize ? number(flags.imageSize, '--image-size', 8, 1024) : undefined;
+  const isFolder = flags.data !== 'cifar10' && (await isDirectory(flags.data));
+  if (imageSize !== undefined && !isFolder)
+    throw new UsageError(
+      '--image-size applies to image folders only',
+      "CIFAR-10 and archives train at their images' own size: drop --image-size",
+    );
   if (flags.data === 'cifar10') {
     const cifar = await loadCifar10({
       ...(flags.offline ? { offline: true } : {}),
@@ -177,7 +183,7 @@ async function openDataset(flags: TrainFlags, terminal: Terminal): Promise<Datas
     terminal.endProgress();
     return inMemory('cifar10', cifar.train, cifar.test);
   }
-  if (await isDirectory(flags.data)) {
+  if (isFolder) {
     const split = await isDirectory(join(flags.data, 'train'));
     const folder = await scanImageFolder(flags.data, split ? { split: 'train' } : {});
     if (folder.ignored.length > 0)
@@ -193,6 +199,15 @@ async function openDataset(flags: TrainFlags, terminal: Terminal): Promise<Datas
         : undefined;
     return onDisk(folder, test, imageSize);
   }
+  const exists = await stat(flags.data).then(
+    () => true,
+    () => false,
+  );
+  if (!exists)
+    throw new UsageError(
+      `--data ${flags.data}: no such file or folder`,
+      'pass cifar10, an image folder, or a .tar/.tar.gz archive',
+    );
   if (await isCifar10BinaryArchive(flags.data)) {
     const cifar = await readCifar10Archive(flags.data);
     return inMemory('cifar10-binary', cifar.train, cifar.test);
