@@ -229,6 +229,10 @@ describe('gradient kernels match the cpu backend', () => {
       { shape: [3, 6, 5, 4], filterSize: [3, 2], strides: [1, 1], pad: 'same' },
       { shape: [1, 5, 5, 1], filterSize: [2, 2], strides: [1, 1], pad: 'valid' },
       { shape: [2, 9, 9, 3], filterSize: [3, 3], strides: [3, 3], pad: 1 },
+      // 2x2 stride 2 tiles (the unrolled path): odd sizes drop the last row and column.
+      { shape: [3, 9, 7, 5], filterSize: [2, 2], strides: [2, 2], pad: 'valid' },
+      { shape: [1, 6, 6, 2], filterSize: [2, 2], strides: [2, 2], pad: 'same' },
+      { shape: [2, 7, 7, 3], filterSize: [2, 2], strides: [2, 2], pad: 'same' }, // padded: general path
     ];
     for (const { shape, filterSize, strides, pad } of poolCases) {
       for (const withTies of [false, true]) {

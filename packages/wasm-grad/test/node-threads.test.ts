@@ -64,7 +64,7 @@ describe('setWasmBackendWithThreads', () => {
       "import { setWasmBackendWithThreads } from '@imgcls/wasm-grad/node';",
       'const { threads } = await setWasmBackendWithThreads({ threads: 2 });',
       "const y = tf.conv2d(tf.ones([2, 8, 8, 4]), tf.ones([3, 3, 4, 4]), 1, 'same');",
-      'console.log(`threads ${threads} sum ${tf.sum(y).dataSync()[0]}`);',
+      "console.log('threads', threads, 'sum', tf.sum(y).dataSync()[0]);",
     ].join('\n');
     const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
       cwd: PACKAGE_DIRECTORY,

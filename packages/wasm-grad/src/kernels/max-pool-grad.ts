@@ -33,7 +33,8 @@ export const maxPoolGradConfig: KernelConfig = {
     gradientValues.fill(0);
     const inputValues = wasm.typedArrayFromHeap(input) as Float32Array;
     const outputGradient = wasm.typedArrayFromHeap(dy) as Float32Array;
-    scatterToWindowMaxima(inputValues, outputGradient, gradientValues, info);
+    if (isTiled2x2(info)) scatterTiled2x2(inputValues, outputGradient, gradientValues, info);
+    else scatterToWindowMaxima(inputValues, outputGradient, gradientValues, info);
     return inputGradient;
   },
 };
@@ -77,6 +78,60 @@ export function scatterToWindowMaxima(
           if (bestIndex >= 0)
             inputGradient[bestIndex] =
               (inputGradient[bestIndex] as number) + (outputGradient[outIndex] as number);
+        }
+      }
+    }
+  }
+}
+
+/** 2×2 windows with stride 2, no padding, all inside the input: every network's pooling layer. */
+function isTiled2x2(info: backend_util.Conv2DInfo): boolean {
+  return (
+    info.filterHeight === 2 &&
+    info.filterWidth === 2 &&
+    info.strideHeight === 2 &&
+    info.strideWidth === 2 &&
+    info.padInfo.top === 0 &&
+    info.padInfo.left === 0 &&
+    info.outHeight * 2 <= info.inHeight &&
+    info.outWidth * 2 <= info.inWidth
+  );
+}
+
+/**
+ * {@link scatterToWindowMaxima} for {@link isTiled2x2} geometry, with the four taps unrolled and the
+ * channels innermost (contiguous reads); same first-maximum rule, in the same row-major tap order.
+ */
+function scatterTiled2x2(
+  input: Float32Array,
+  outputGradient: Float32Array,
+  inputGradient: Float32Array,
+  info: backend_util.Conv2DInfo,
+): void {
+  const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth } = info;
+  const rowStride = inWidth * channels;
+  let outIndex = 0;
+  for (let b = 0; b < batchSize; b++) {
+    for (let outRow = 0; outRow < outHeight; outRow++) {
+      const rowStart = (b * inHeight + 2 * outRow) * rowStride;
+      for (let outColumn = 0; outColumn < outWidth; outColumn++) {
+        const topLeft = rowStart + 2 * outColumn * channels;
+        for (let channel = 0; channel < channels; channel++, outIndex++) {
+          let bestIndex = topLeft + channel;
+          let best = input[bestIndex] as number;
+          const topRight = bestIndex + channels;
+          if ((input[topRight] as number) > best) {
+            best = input[topRight] as number;
+            bestIndex = topRight;
+          }
+          const bottomLeft = topLeft + channel + rowStride;
+          if ((input[bottomLeft] as number) > best) {
+            best = input[bottomLeft] as number;
+            bestIndex = bottomLeft;
+          }
+          const bottomRight = bottomLeft + channels;
+          if ((input[bottomRight] as number) > best) bestIndex = bottomRight;
+          inputGradient[bestIndex] = outputGradient[outIndex] as number;
         }
       }
     }
