@@ -23,6 +23,12 @@ export interface LoadedPredictor {
   readonly info: ClassifierInfo;
   /** Where the weights come from, as metadata.json says (URL, file, training command). */
   readonly source?: string;
+  /**
+   * Mean share of the model's probability that fell on classes matched to the dataset's, over the images
+   * predicted so far (1 when the labels are the dataset's classes; low for a zero-shot model unsure
+   * between classes the dataset lacks).
+   */
+  meanMappedMass(): number;
   dispose(): void;
 }
 
@@ -80,6 +86,8 @@ export async function loadPredictor(
     const info = classifier.info();
     const sizeOnDiskBytes = await modelBytesOnDisk(reference).catch(() => undefined);
     const name = alignment.kind === 'imagenet-to-cifar10' ? `${info.id} (zero-shot)` : info.id;
+    let mappedMassSum = 0;
+    let predicted = 0;
     const predictor: Predictor<DecodedImage[]> = {
       name,
       labels: classes,
@@ -91,6 +99,8 @@ export async function loadPredictor(
           alignment.mapping,
           classes.length,
         );
+        for (const mass of mapped.mappedMass) mappedMassSum += mass;
+        predicted += mapped.mappedMass.length;
         return { values: mapped.values, numClasses: mapped.numClasses };
       },
     };
@@ -100,6 +110,7 @@ export async function loadPredictor(
       alignment,
       info,
       ...(source ? { source } : {}),
+      meanMappedMass: () => (predicted === 0 ? 1 : mappedMassSum / predicted),
       dispose: () => classifier.dispose(),
     };
   } catch (error) {

@@ -371,6 +371,9 @@ describe.skipIf(!cifar)('imgcls evaluate on the real CIFAR-10 test images', () =
       expect(stdout).toMatch(/\(zero-shot\) on 20 images/);
       expect(stdout).toMatch(/mapping: zero-shot: 216 of the 1000 ImageNet classes/);
       expect(stdout).toMatch(/deer has no ImageNet counterpart/);
+      expect(stdout).toMatch(
+        /on average \d+\.\d\d% of the probability fell on the dataset's classes/,
+      );
       // Deer is never predicted: its precision, recall and F1 are 0.
       expect(stdout).toMatch(/deer\s+0\.000\s+0\.000\s+0\.000\s+2/);
     },

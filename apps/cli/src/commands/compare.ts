@@ -77,7 +77,7 @@ function comparisonMarkdown(input: MarkdownInput): string {
     return `### ${evaluation.name}
 
 - model: \`${loaded.info.origin}\` (${loaded.info.name}${loaded.source ? `; weights from \`${loaded.source}\`` : ''})
-- labels: ${loaded.alignment.description}
+- labels: ${loaded.alignment.description}${loaded.alignment.kind === 'restricted' || loaded.alignment.kind === 'imagenet-to-cifar10' ? `; on average ${percent(loaded.meanMappedMass())} of the model's probability fell on classes that count as one of the dataset's` : ''}
 - accuracy ${percent(evaluation.accuracy)}${evaluation.topK.top5 !== undefined ? `, top-5 ${percent(evaluation.topK.top5)}` : ''}, balanced accuracy ${percent(evaluation.balancedAccuracy)}, Cohen's kappa ${evaluation.cohenKappa.toFixed(3)}, log loss ${evaluation.logLoss.toFixed(3)}
 - confidence when right ${correct.mean.toFixed(3)} (${correct.count} images), when wrong ${wrong.mean.toFixed(3)} (${wrong.count} images); latency p50 ${evaluation.latencyMs.p50.toFixed(2)} ms, p95 ${evaluation.latencyMs.p95.toFixed(2)} ms per image; ${Math.round(input.seconds[index] as number)} s for the whole pass
 - most confused: ${evaluation.mostConfused

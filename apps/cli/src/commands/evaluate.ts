@@ -7,6 +7,7 @@ import { type LabelledImages, openLabelledImages } from '../dataset';
 import {
   evaluationCharts,
   loadPredictor,
+  percent,
   reportOf,
   slug,
   summaryLines,
@@ -140,6 +141,7 @@ ImageNet→CIFAR-10 class mapping (IMAGENET_TO_CIFAR10 in @imgcls/models); deer 
           images: data.count,
         },
         alignment: {
+          meanMappedMass: loaded.meanMappedMass(),
           kind: alignment.kind,
           description: alignment.description,
           unreachable: alignment.unreachable,
@@ -171,7 +173,10 @@ ImageNet→CIFAR-10 class mapping (IMAGENET_TO_CIFAR10 in @imgcls/models); deer 
       out.out(
         `${predictor.name} on ${data.count} images (${info.backend}, ${seconds.toFixed(0)} s)`,
       );
-      if (alignment.kind === 'imagenet-to-cifar10') out.out(`mapping: ${alignment.description}`);
+      if (alignment.kind === 'imagenet-to-cifar10' || alignment.kind === 'restricted')
+        out.out(
+          `mapping: ${alignment.description}; on average ${percent(loaded.meanMappedMass())} of the probability fell on the dataset's classes`,
+        );
       out.out('');
       out.out(formatReportText(reportOf(evaluation, data.classes), 3));
       out.out('');
