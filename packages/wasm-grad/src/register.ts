@@ -6,8 +6,10 @@ import {
   registerKernel,
   unregisterKernel,
 } from '@tensorflow/tfjs-core';
+import { clipByValueGradConfig } from './gradients/clip-by-value';
 import { fusedBatchNormGradConfig } from './gradients/fused-batch-norm';
 import { batchMatMulConfig } from './kernels/batch-mat-mul';
+import { clipByValueGradConfig as clipByValueGradKernelConfig } from './kernels/clip-by-value-grad';
 import { conv2DBackpropFilterConfig } from './kernels/conv2d-backprop-filter';
 import { conv2DBackpropInputConfig } from './kernels/conv2d-backprop-input';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './kernels/depthwise-backprop-filter';
@@ -25,6 +27,7 @@ const GRADIENT_KERNELS: readonly KernelConfig[] = [
   sumConfig,
   meanConfig,
   batchMatMulConfig,
+  clipByValueGradKernelConfig,
 ];
 
 /** Replacements that delegate some cases to the wasm backend's own kernel. */
@@ -56,7 +59,8 @@ export interface RegistrationReport {
  * statistics) in one pass instead of transposing first (other reductions still use wasm's own), and
  * a `BatchMatMul` that transposes its operands up front instead of inside the product. It also replaces tfjs-core's `FusedBatchNorm` gradient
  * with an equivalent one that broadcasts instead of tiling (a gradient is shared by all backends, so
- * this speeds every backend up). Explicit and idempotent: importing this package changes nothing;
+ * this speeds every backend up), and the `ClipByValue` (ReLU6) gradient with one that runs as a
+ * single kernel on wasm (tfjs-core's formula elsewhere). Explicit and idempotent: importing this package changes nothing;
  * calling this twice does nothing the second time. Call it after importing `@tensorflow/tfjs` (whose
  * import registers the stock gradients) and `@tensorflow/tfjs-backend-wasm`, before or after
  * `tf.setBackend('wasm')`.
@@ -80,8 +84,8 @@ export function registerWasmGradients(): RegistrationReport {
     }
     registerKernel(config);
   }
-  if (getGradient(fusedBatchNormGradConfig.kernelName) !== fusedBatchNormGradConfig) {
-    registerGradient(fusedBatchNormGradConfig);
+  for (const gradient of [fusedBatchNormGradConfig, clipByValueGradConfig]) {
+    if (getGradient(gradient.kernelName) !== gradient) registerGradient(gradient);
   }
   return { added, replaced, alreadyRegistered };
 }

@@ -360,6 +360,24 @@ describe('gradient kernels match the cpu backend', () => {
     }
   });
 
+  it('ClipByValue (ReLU6) gradient passes dy exactly where min <= x <= max, on wasm and cpu', async () => {
+    const count = 4 * 7 * 5 * 3;
+    const values = randomValues(count, 31).map((value) => value * 9 - 1.5); // about [-10.5, 7.5)
+    values.set([0, 6, -0, 6.000001, -0.000001, Number.NaN], 0); // the boundaries, and NaN
+    const outputGradient = randomValues(count, 32);
+    const expected = values.map((value, i) =>
+      value >= 0 && value <= 6 ? (outputGradient[i] as number) : 0,
+    );
+    for (const backend of ['wasm', 'cpu'] as const) {
+      const actual = await valuesOn(backend, () => {
+        const x = tf.tensor4d(values, [4, 7, 5, 3]);
+        const dy = tf.tensor4d(outputGradient, [4, 7, 5, 3]);
+        return tf.grad((input: tf.Tensor) => tf.mul(tf.clipByValue(input, 0, 6), dy))(x);
+      });
+      expect(Array.from(actual), backend).toEqual(Array.from(expected));
+    }
+  });
+
   it('leaks no tensors or wasm memory across repeated gradient steps', async () => {
     await tf.setBackend('wasm');
     const x = tf.tensor4d(randomValues(2 * 9 * 9 * 3, 3), [2, 9, 9, 3]);
