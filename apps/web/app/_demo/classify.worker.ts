@@ -78,7 +78,9 @@ async function modelInputPicture(
   return { width, height, rgba };
 }
 
-async function decode(request: WorkerRequest): Promise<DecodedImage | undefined> {
+async function decode(
+  request: Extract<WorkerRequest, { type: 'classify' }>,
+): Promise<DecodedImage | undefined> {
   try {
     return await decodeImage(request.image, { maxPixels: MAX_IMAGE_PIXELS });
   } catch (error) {
@@ -94,11 +96,53 @@ async function decode(request: WorkerRequest): Promise<DecodedImage | undefined>
   }
 }
 
+/** The latest decoded image, kept so a Grad-CAM toggled on afterwards needs no new upload. */
+let latest: { readonly requestId: number; readonly image: DecodedImage } | undefined;
+
+/** Grad-CAM of the model's top class over what the model saw, posted as an overlay picture. */
+async function explain(requestId: number, model: (typeof DEMO_MODELS)[number]): Promise<void> {
+  const classifier = await classifierFor(model);
+  if (!classifier || latest?.requestId !== requestId) return;
+  try {
+    const started = performance.now();
+    const { prediction, overlay } = await classifier.explain(latest.image);
+    const picture: ModelInputPicture = {
+      width: overlay.width,
+      height: overlay.height,
+      rgba: new Uint8ClampedArray(overlay.data),
+    };
+    post(
+      {
+        type: 'explanation',
+        requestId,
+        model: model.id,
+        label: prediction.label,
+        overlay: picture,
+        milliseconds: performance.now() - started,
+      },
+      [picture.rgba.buffer],
+    );
+  } catch (error) {
+    post({
+      type: 'input-error',
+      requestId,
+      code: ImgclsError.isInstance(error) ? error.code : 'EXPLAIN_FAILED',
+      message: `${model.title} could not explain this image: ${messageOf(error)}`,
+    });
+  }
+}
+
 for (const model of DEMO_MODELS) void classifierFor(model);
 
 self.onmessage = async (event: MessageEvent<WorkerRequest>) => {
   const request = event.data;
+  if (request.type === 'explain') {
+    const model = DEMO_MODELS.find(({ id }) => id === request.model);
+    if (model) await explain(request.requestId, model);
+    return;
+  }
   const image = await decode(request);
+  if (image) latest = { requestId: request.requestId, image };
   if (image) {
     for (const model of DEMO_MODELS) {
       const classifier = await classifierFor(model);
@@ -119,6 +163,7 @@ self.onmessage = async (event: MessageEvent<WorkerRequest>) => {
           },
           [modelInput.rgba.buffer],
         );
+        if (request.explain.includes(model.id)) await explain(request.requestId, model);
       } catch (error) {
         post({
           type: 'input-error',

@@ -5,14 +5,16 @@ import { Camera } from './camera';
 import { ImagePicker } from './image-picker';
 import { InputErrorMessage } from './input-error';
 import { ModelPanel } from './model-panel';
-import { DEMO_MODELS } from './protocol';
+import { DEMO_MODELS, type DemoModelId } from './protocol';
 import { useClassifierWorker } from './use-classifier-worker';
 
 /** The image sources, the preview and the two model panels; all inference runs in a Web Worker. */
 export function Demo() {
-  const { panels, inputError, busy, classify } = useClassifierWorker();
+  const { panels, inputError, busy, classify, explain } = useClassifierWorker();
   const [previewUrl, setPreviewUrl] = useState<string>();
   const [cameraOn, setCameraOn] = useState(false);
+  /** Panels whose Grad-CAM overlay is switched on (for still images; the camera is too fast for it). */
+  const [explained, setExplained] = useState<ReadonlySet<DemoModelId>>(new Set());
 
   useEffect(
     () => () => {
@@ -25,10 +27,22 @@ export function Demo() {
     (file: File) => {
       setCameraOn(false);
       setPreviewUrl(URL.createObjectURL(file));
-      void classify(file);
+      void classify(file, [...explained]);
     },
-    [classify],
+    [classify, explained],
   );
+
+  const onExplainChange = (model: DemoModelId, on: boolean) => {
+    setExplained((current) => {
+      const next = new Set(current);
+      if (on) next.add(model);
+      else next.delete(model);
+      return next;
+    });
+    const panel = panels[model];
+    if (on && !cameraOn && panel.status === 'ready' && panel.result && !panel.result.explanation)
+      explain(model);
+  };
 
   return (
     <>
@@ -60,7 +74,17 @@ export function Demo() {
       {/* Live camera results change several times a second: announcing each would drown a screen reader. */}
       <section className="panels" aria-live={cameraOn ? 'off' : 'polite'} aria-label="Predictions">
         {DEMO_MODELS.map((model) => (
-          <ModelPanel key={model.id} model={model} panel={panels[model.id]} classifying={busy} />
+          <ModelPanel
+            key={model.id}
+            model={model}
+            panel={panels[model.id]}
+            classifying={busy}
+            explanation={{
+              on: explained.has(model.id),
+              available: !cameraOn,
+              onChange: (on) => onExplainChange(model.id, on),
+            }}
+          />
         ))}
       </section>
     </>

@@ -6,16 +6,25 @@ import type { PanelResult, PanelState } from './use-classifier-worker';
 
 type DemoModel = (typeof DEMO_MODELS)[number];
 
+/** The panel's Grad-CAM switch: whether it is on, and whether it can be (not with the live camera). */
+export interface ExplanationToggle {
+  readonly on: boolean;
+  readonly available: boolean;
+  readonly onChange: (on: boolean) => void;
+}
+
 /** One model's column: its state, its top-5 with confidence bars, latency, backend and input picture. */
 export function ModelPanel({
   model,
   panel,
   classifying,
+  explanation,
 }: {
   model: DemoModel;
   panel: PanelState;
   /** A newer image is being classified: the shown result is about to be replaced. */
   classifying: boolean;
+  explanation: ExplanationToggle;
 }) {
   const headingId = `panel-${model.id}-title`;
   const result = panel.status === 'ready' ? panel.result : undefined;
@@ -54,14 +63,30 @@ export function ModelPanel({
         </p>
       ) : null}
       {panel.status === 'ready' && result ? (
-        <ResultView result={result} backend={panel.model.backend} />
+        <ResultView
+          result={result}
+          backend={panel.model.backend}
+          explanation={explanation}
+          modelId={model.id}
+        />
       ) : null}
     </article>
   );
 }
 
-function ResultView({ result, backend }: { result: PanelResult; backend: string }) {
+function ResultView({
+  result,
+  backend,
+  explanation,
+  modelId,
+}: {
+  result: PanelResult;
+  backend: string;
+  explanation: ExplanationToggle;
+  modelId: string;
+}) {
   const { width, height } = result.modelInput;
+  const overlay = explanation.on && explanation.available ? result.explanation : undefined;
   return (
     <>
       <ol className="predictions" aria-label="Top 5 predictions">
@@ -79,11 +104,35 @@ function ResultView({ result, backend }: { result: PanelResult; backend: string 
         })}
       </ol>
       <div className="panel-footer">
-        <figure className="model-input">
-          <ModelInputCanvas picture={result.modelInput} />
+        <figure className="model-input" data-testid={`model-input-${modelId}`}>
+          {overlay ? (
+            <ModelInputCanvas
+              picture={overlay.overlay}
+              label={`Grad-CAM heatmap of "${overlay.label}" over the model's ${width}×${height} input`}
+            />
+          ) : (
+            <ModelInputCanvas
+              picture={result.modelInput}
+              label={`The image resized to the model's ${width}×${height} input`}
+            />
+          )}
           <figcaption>
-            What it sees: {width}×{height}
+            {overlay
+              ? `Where it looked for “${overlay.label}” (Grad-CAM, ${overlay.milliseconds.toFixed(0)} ms)`
+              : explanation.on && explanation.available
+                ? 'Computing Grad-CAM…'
+                : `What it sees: ${width}×${height}`}
           </figcaption>
+          <label className="explain-toggle">
+            <input
+              type="checkbox"
+              checked={explanation.on}
+              disabled={!explanation.available}
+              onChange={(event) => explanation.onChange(event.target.checked)}
+              data-testid={`explain-${modelId}`}
+            />{' '}
+            Grad-CAM overlay{explanation.available ? '' : ' (still images only)'}
+          </label>
         </figure>
         <dl className="timing" data-testid="timing">
           <dt>Latency</dt>
@@ -97,7 +146,7 @@ function ResultView({ result, backend }: { result: PanelResult; backend: string 
 }
 
 /** The model's input drawn pixel for pixel, scaled up by CSS without smoothing so small inputs stay honest. */
-function ModelInputCanvas({ picture }: { picture: ModelInputPicture }) {
+function ModelInputCanvas({ picture, label }: { picture: ModelInputPicture; label: string }) {
   const canvas = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
     canvas.current
@@ -110,7 +159,7 @@ function ModelInputCanvas({ picture }: { picture: ModelInputPicture }) {
       width={picture.width}
       height={picture.height}
       role="img"
-      aria-label={`The image resized to the model's ${picture.width}×${picture.height} input`}
+      aria-label={label}
     />
   );
 }

@@ -39,13 +39,19 @@ export interface ModelInputPicture {
   readonly rgba: Uint8ClampedArray<ArrayBuffer>;
 }
 
-/** Page → worker: classify one image with every available model. */
-export type WorkerRequest = {
-  readonly type: 'classify';
-  readonly requestId: number;
-  /** A file (checked and decoded in the worker) or a camera frame (transferred, closed after use). */
-  readonly image: Blob | ImageBitmap;
-};
+/** Page → worker. */
+export type WorkerRequest =
+  /** Classify one image with every available model. */
+  | {
+      readonly type: 'classify';
+      readonly requestId: number;
+      /** A file (checked and decoded in the worker) or a camera frame (transferred, closed after use). */
+      readonly image: Blob | ImageBitmap;
+      /** Models that also explain their top class with Grad-CAM (none for camera frames: too slow). */
+      readonly explain: readonly DemoModelId[];
+    }
+  /** Explain one model's top class for the image of `requestId`, if it is still the latest image. */
+  | { readonly type: 'explain'; readonly requestId: number; readonly model: DemoModelId };
 
 /** Worker → page. */
 export type WorkerMessage =
@@ -66,6 +72,16 @@ export type WorkerMessage =
       readonly predictions: ReadonlyArray<{ readonly label: string; readonly probability: number }>;
       readonly milliseconds: number;
       readonly modelInput: ModelInputPicture;
+    }
+  | {
+      readonly type: 'explanation';
+      readonly requestId: number;
+      readonly model: DemoModelId;
+      /** The class explained: the model's top prediction. */
+      readonly label: string;
+      /** The Grad-CAM heatmap blended over the model's input picture. */
+      readonly overlay: ModelInputPicture;
+      readonly milliseconds: number;
     }
   | {
       readonly type: 'input-error';

@@ -22,6 +22,15 @@ export interface PanelResult {
   readonly predictions: ReadonlyArray<{ readonly label: string; readonly probability: number }>;
   readonly milliseconds: number;
   readonly modelInput: ModelInputPicture;
+  /** Grad-CAM of the top class, when it was asked for. */
+  readonly explanation?: PanelExplanation;
+}
+
+/** Where the model looked for its top class: a Grad-CAM overlay on its input picture. */
+export interface PanelExplanation {
+  readonly label: string;
+  readonly overlay: ModelInputPicture;
+  readonly milliseconds: number;
 }
 
 /** What a model panel shows. */
@@ -88,6 +97,18 @@ export function useClassifierWorker() {
               : previous,
           );
         }
+        case 'explanation': {
+          if (message.requestId !== latestRequestId.current) return;
+          const { label, overlay, milliseconds } = message;
+          return setPanel(message.model, (previous) =>
+            previous.status === 'ready' && previous.result?.requestId === message.requestId
+              ? {
+                  ...previous,
+                  result: { ...previous.result, explanation: { label, overlay, milliseconds } },
+                }
+              : previous,
+          );
+        }
         case 'input-error':
           if (message.requestId !== latestRequestId.current) return;
           setInputError({ code: message.code, message: message.message });
@@ -117,17 +138,31 @@ export function useClassifierWorker() {
     };
   }, []);
 
-  const classify = useCallback((image: Blob | ImageBitmap) => {
-    const active = worker.current;
-    if (!active) return Promise.resolve();
-    latestRequestId.current += 1;
-    const requestId = latestRequestId.current;
-    setInputError(undefined);
-    setBusy(true);
-    const request: WorkerRequest = { type: 'classify', requestId, image };
-    active.postMessage(request, image instanceof ImageBitmap ? [image] : []);
-    return new Promise<void>((resolve) => pendingRequests.current.set(requestId, resolve));
+  /** Classifies an image with every model; those in `explain` also send their Grad-CAM overlay. */
+  const classify = useCallback(
+    (image: Blob | ImageBitmap, explain: readonly DemoModelId[] = []) => {
+      const active = worker.current;
+      if (!active) return Promise.resolve();
+      latestRequestId.current += 1;
+      const requestId = latestRequestId.current;
+      setInputError(undefined);
+      setBusy(true);
+      const request: WorkerRequest = { type: 'classify', requestId, image, explain };
+      active.postMessage(request, image instanceof ImageBitmap ? [image] : []);
+      return new Promise<void>((resolve) => pendingRequests.current.set(requestId, resolve));
+    },
+    [],
+  );
+
+  /** Asks one model to explain the latest image (after its overlay was switched on). */
+  const explain = useCallback((model: DemoModelId) => {
+    const request: WorkerRequest = {
+      type: 'explain',
+      requestId: latestRequestId.current,
+      model,
+    };
+    worker.current?.postMessage(request);
   }, []);
 
-  return { panels, inputError, busy, classify };
+  return { panels, inputError, busy, classify, explain };
 }
