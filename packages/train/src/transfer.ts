@@ -144,13 +144,14 @@ export function unfreezeFrom(model: tfl.LayersModel, layerName: string): number 
 /**
  * Runs the frozen backbone once over `data` and keeps the pooled features in memory (4 bytes × features
  * per image), as training data for {@link TransferModel.head}: each epoch of head training then costs a
- * dense layer instead of a backbone pass. No augmentation: the features are computed once.
+ * dense layer instead of a backbone pass. No augmentation: the features are computed once. Streaming
+ * datasets (image folders) are read batch by batch.
  */
-export function featureData(
+export async function featureData(
   features: tfl.LayersModel,
   data: TrainingData,
   options: { readonly batchSize?: number; readonly onProgress?: (done: number) => void } = {},
-): TrainingData {
+): Promise<TrainingData> {
   const batchSize = options.batchSize ?? 32;
   const featureSize = features.outputs[0]?.shape[1] as number;
   const vectors = new Float32Array(data.size * featureSize);
@@ -160,6 +161,7 @@ export function featureData(
       { length: Math.min(batchSize, data.size - start) },
       (_, offset) => start + offset,
     );
+    await data.load?.(indices);
     const batch = data.batch(indices);
     const output = tf.tidy(() => features.predict(batch.images) as tf.Tensor);
     vectors.set(output.dataSync(), start * featureSize);

@@ -116,7 +116,7 @@ describe('transfer learning', () => {
     const frozen = transfer.model.weights.filter((weight) => !weight.trainable);
     const before = snapshot(frozen);
     const trainImages = squares(64);
-    const features = featureData(transfer.features, trainImages, { batchSize: 16 });
+    const features = await featureData(transfer.features, trainImages, { batchSize: 16 });
     const tensorsBefore = tf.memory().numTensors;
     const result = await train({
       model: transfer.head,
@@ -139,7 +139,8 @@ describe('transfer learning', () => {
     const { images } = test.batch(Array.from({ length: 32 }, (_, i) => i));
     const viaModel = transfer.model.predict(images) as tf.Tensor;
     const viaHead = transfer.head.predict(
-      featureData(transfer.features, test).batch(Array.from({ length: 32 }, (_, i) => i)).images,
+      (await featureData(transfer.features, test)).batch(Array.from({ length: 32 }, (_, i) => i))
+        .images,
     ) as tf.Tensor;
     const difference = tf.max(tf.abs(tf.sub(viaModel, viaHead))).dataSync()[0] as number;
     expect(difference).toBeLessThan(1e-5);
