@@ -2,6 +2,10 @@
  * Training throughput (images/s) of the seed CNN, ResNet-9 and MobileNetV2 (alpha 0.35, 96x96) on the
  * wasm backend with @imgcls/wasm-grad, next to the PyTorch CPU peer measured in the same invocation.
  * Usage: node --conditions=@imgcls/source --import tsx train-throughput.ts [--quick] [--no-peer]
+ *   [--threads N] [--profile]
+ * --threads: XNNPACK threads through setWasmBackendWithThreads (default 1, the stock single-threaded
+ * backend: on a machine whose cores are busy with other work, 2 threads measured slower, see the
+ * wasm-grad README). --profile: also print the most expensive kernels per step.
  */
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
@@ -9,10 +13,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs';
 import { mobileNetV2, resNet9, seedCnn } from '@imgcls/models';
 import { registerWasmGradients } from '@imgcls/wasm-grad';
+import { setWasmBackendWithThreads } from '@imgcls/wasm-grad/node';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { formatKernelTimes, type KernelTimes, profileKernels } from './lib/kernel-profile';
 import { runTorchPeer } from './lib/torch-peer';
 
 const quick = process.argv.includes('--quick');
+const profile = process.argv.includes('--profile');
+const threadsArgument = process.argv.indexOf('--threads');
+const threads = threadsArgument >= 0 ? Number(process.argv[threadsArgument + 1]) : 1;
 
 interface Net {
   readonly name: string;
@@ -53,7 +62,7 @@ const NETS: Net[] = [
 ];
 
 /** Images per second of `model.fit`-style SGD steps (forward, backward, update) on synthetic data. */
-async function measure(net: Net): Promise<number> {
+async function measure(net: Net, kernelTimes?: KernelTimes): Promise<number> {
   const model = net.build();
   const optimizer = tf.train.momentum(0.01, 0.9);
   const images = tf.randomUniform([net.batch, net.size, net.size, 3], 0, 1, 'float32', 1);
@@ -65,6 +74,7 @@ async function measure(net: Net): Promise<number> {
       true,
     );
   for (let i = 0; i < 2; i++) (await step())?.dispose(); // warm-up: XNNPACK operator creation, allocation
+  kernelTimes?.clear();
   const started = performance.now();
   for (let i = 0; i < net.steps; i++) {
     const loss = step();
@@ -78,10 +88,11 @@ async function measure(net: Net): Promise<number> {
   return (net.steps * net.batch) / seconds;
 }
 
-await tf.setBackend('wasm');
+const { threads: activeThreads } = await setWasmBackendWithThreads({ threads });
 registerWasmGradients();
+const kernelTimes = profile ? profileKernels('wasm') : undefined;
 console.log(
-  `backend wasm, SIMD ${tf.env().getBool('WASM_HAS_SIMD_SUPPORT')}, threads ${tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT')}`,
+  `backend wasm, SIMD ${tf.env().getBool('WASM_HAS_SIMD_SUPPORT')}, XNNPACK threads ${activeThreads}${profile ? ', kernels timed (slower)' : ''}`,
 );
 const peer = process.argv.includes('--no-peer')
   ? { unavailable: 'skipped (--no-peer)' }
@@ -92,11 +103,12 @@ else console.log(`PyTorch peer: torch ${peer.version}`);
 
 console.log('\nnet                      imgcls img/s   torch img/s   ratio   target');
 for (const net of NETS) {
-  const ours = await measure(net);
+  const ours = await measure(net, kernelTimes);
   const theirs = !('unavailable' in peer) && net.peer ? peer[net.peer] : undefined;
   const ratio = theirs ? (ours / theirs).toFixed(2) : '—';
   const target = net.target ? `${net.target} ${ours >= net.target ? 'met' : 'not met'}` : '—';
   console.log(
     `${net.name.padEnd(24)} ${ours.toFixed(1).padStart(13)} ${(theirs?.toFixed(1) ?? '—').padStart(13)} ${ratio.padStart(7)}   ${target}`,
   );
+  if (kernelTimes) console.log(formatKernelTimes(kernelTimes, net.steps));
 }
