@@ -113,6 +113,23 @@ describe('compileLayersModel', () => {
     model.dispose();
   });
 
+  it('keeps a zero-padding as its own op before a convolution it cannot fuse (tanh)', () => {
+    const input = tfl.input({ shape: [6, 6, 2] });
+    const padded = tfl.layers.zeroPadding2d({ padding: 1 }).apply(input) as tfl.SymbolicTensor;
+    const output = tfl.layers
+      .conv2d({ filters: 3, kernelSize: 3, padding: 'valid', activation: 'tanh' })
+      .apply(padded) as tfl.SymbolicTensor;
+    const model = tfl.model({ inputs: input, outputs: output });
+    const compiled = compileLayersModel(model);
+    const images = tf.randomUniform([1, 6, 6, 2], -1, 1, 'float32', 9);
+    const expected = model.predict(images) as tf.Tensor;
+    const actual = compiled?.execute(images) as tf.Tensor;
+    expect(maxDifference(actual, expected)).toBeLessThan(1e-6);
+    tf.dispose([images, expected, actual]);
+    compiled?.dispose();
+    model.dispose();
+  });
+
   it('returns an observed inner layer, e.g. the embedding before the classifier', () => {
     const model = mobileNetV2({ alpha: 0.35, inputShape: [32, 32, 3], classes: 4, seed: 5 });
     randomiseBatchNorms(model);

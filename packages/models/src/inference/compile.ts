@@ -167,11 +167,10 @@ class ProgramBuilder {
 
   private foldPadding(layer: Layer, config: Config): boolean {
     const next = this.next(layer);
-    const nextConfig = next?.getConfig() as Config | undefined;
     if (
       !next ||
-      !['Conv2D', 'DepthwiseConv2D'].includes(next.getClassName()) ||
-      nextConfig?.padding !== 'valid' ||
+      !convolutionKernel(next) ||
+      (next.getConfig() as Config).padding !== 'valid' ||
       config.dataFormat === 'channelsFirst'
     )
       return false;
@@ -183,10 +182,9 @@ class ProgramBuilder {
 
   private addConvolution(layer: Layer, config: Config): boolean {
     const depthwise = layer.getClassName() === 'DepthwiseConv2D';
-    const kernel = weight(layer, depthwise ? 'depthwise_kernel' : 'kernel');
-    if (!kernel || config.dataFormat === 'channelsFirst' || kernel.rank !== 4) return false;
+    const kernel = convolutionKernel(layer);
+    if (!kernel) return false;
     let activation = config.activation as string;
-    if (!FUSABLE.has(activation)) return false;
     const strides = pair(config.strides);
     const dilations = pair(config.dilationRate);
     const folded = this.paddings.get(layer);
@@ -305,6 +303,22 @@ class ProgramBuilder {
       ? { layer: next, activation: activation as FusedActivation }
       : undefined;
   }
+}
+
+/**
+ * The kernel of a 2-D convolution the program runs as a fused op (channels last, fusable activation), or
+ * undefined when the layer must run through its own call. A zero-padding is only folded into such a one.
+ */
+function convolutionKernel(layer: Layer): tf.Tensor | undefined {
+  const className = layer.getClassName();
+  if (className !== 'Conv2D' && className !== 'DepthwiseConv2D') return undefined;
+  const config = layer.getConfig() as Config;
+  const kernel = weight(layer, className === 'DepthwiseConv2D' ? 'depthwise_kernel' : 'kernel');
+  return kernel?.rank === 4 &&
+    config.dataFormat !== 'channelsFirst' &&
+    FUSABLE.has(config.activation as string)
+    ? kernel
+    : undefined;
 }
 
 /** The activation an `Activation` or `ReLU` layer computes, by tf.layers name. */
