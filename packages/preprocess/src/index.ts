@@ -25,4 +25,11 @@ export {
 } from './errors';
 export { PRESETS, type PreprocessPreset, type ResizeMode, validatePreset } from './preset';
 export { hashSeed, type Random, sampleBeta, seededRandom } from './random';
-export { fitToInput, normalize, type Placement, placement, toModelInput } from './tensor';
+export {
+  fitBatchToInput,
+  fitToInput,
+  normalize,
+  type Placement,
+  placement,
+  toModelInput,
+} from './tensor';

@@ -73,36 +73,43 @@ export function fitToInput(image: DecodedImage, preset: PreprocessPreset): tf.Te
     );
   }
   return tf.tidy(() => {
-    const { crop, resized, padding } = placement(image.height, image.width, preset);
-    // Bytes straight to float32 (exact for 0..255): no int32 tensor and Cast pass; no Slice copy when the
-    // crop is the whole image. Together half the cost of preparing a 224x224 image on wasm.
-    const pixels = tf.tensor3d(image.data, [image.height, image.width, 3], 'float32');
+    // Bytes straight to float32 (exact for 0..255): no int32 tensor and Cast pass. Together with skipping
+    // the Slice when the crop is the whole image, half the cost of preparing a 224x224 image on wasm.
+    const pixels = tf.tensor4d(image.data, [1, image.height, image.width, 3], 'float32');
+    return tf.squeeze(fitBatchToInput(pixels, preset), [0]) as tf.Tensor3D;
+  });
+}
+
+/**
+ * {@link fitToInput} for a batch of same-sized images: float32 [n, h, w, 3] of 0..255 values to
+ * [n, preset.height, preset.width, 3], cropped, resized and padded exactly as serving does one image.
+ * Training uses it to feed, say, 32x32 CIFAR images to a 224x224 backbone.
+ */
+export function fitBatchToInput(images: tf.Tensor4D, preset: PreprocessPreset): tf.Tensor4D {
+  const [count, imageHeight, imageWidth] = images.shape;
+  return tf.tidy(() => {
+    const { crop, resized, padding } = placement(imageHeight, imageWidth, preset);
     const whole =
-      crop[0] === 0 && crop[1] === 0 && crop[2] === image.height && crop[3] === image.width;
-    const floats = whole ? pixels : tf.slice(pixels, [crop[0], crop[1], 0], [crop[2], crop[3], 3]);
+      crop[0] === 0 && crop[1] === 0 && crop[2] === imageHeight && crop[3] === imageWidth;
+    const floats = whole
+      ? images
+      : tf.slice(images, [0, crop[0], crop[1], 0], [count, crop[2], crop[3], 3]);
     // Half-pixel centres: the convention of TF 2's tf.image.resize and of PIL, which models are trained with.
     const scaled =
       crop[2] === resized[0] && crop[3] === resized[1]
         ? floats
         : tf.image.resizeBilinear(floats, [resized[0], resized[1]], false, true);
-    if (padding.every((amount) => amount === 0)) return scaled;
+    if (padding.every((amount) => amount === 0)) return tf.clone(scaled);
     const fill = preset.fill ?? [0, 0, 0];
     // Pad each channel with its own fill value: pad with zeros, then add the fill where padding is.
-    const mask = tf.pad(
-      tf.zeros([resized[0], resized[1], 1]),
-      [
-        [padding[0], padding[1]],
-        [padding[2], padding[3]],
-        [0, 0],
-      ],
-      1,
-    );
-    const padded = tf.pad(scaled, [
+    const paddings: Array<[number, number]> = [
+      [0, 0],
       [padding[0], padding[1]],
       [padding[2], padding[3]],
       [0, 0],
-    ]);
-    return tf.add(padded, tf.mul(mask, tf.tensor1d([...fill]))) as tf.Tensor3D;
+    ];
+    const mask = tf.pad(tf.zeros([1, resized[0], resized[1], 1]), paddings, 1);
+    return tf.add(tf.pad(scaled, paddings), tf.mul(mask, tf.tensor1d([...fill]))) as tf.Tensor4D;
   });
 }
 

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ImgclsError } from '@imgcls/preprocess';
+import { fitToInput, ImgclsError, normalize } from '@imgcls/preprocess';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmGradients } from '@imgcls/wasm-grad';
 import * as tf from '@tensorflow/tfjs-core';
@@ -152,6 +152,42 @@ describe('image-folder archives as training data', () => {
     const c = augmented.batch([4, 5, 6, 7]);
     expect(tf.memory().numTensors - before).toBe(2);
     tf.dispose([images, labels, a.images, a.labels, b.images, b.labels, c.images, c.labels]);
+  });
+
+  it('fits images of another size to the model input exactly as serving fits one image', () => {
+    const set = randomSet();
+    const stride = set.height * set.width * 3;
+    for (const resize of ['stretch', 'center-crop', 'letterbox'] as const) {
+      const preset = {
+        height: 20,
+        width: 12,
+        resize,
+        range: [-1, 1],
+        fill: [10, 20, 30],
+      } as const;
+      const { images, labels } = imageSetData(set, [3, 7], preset).batch([0, 1]);
+      expect(images.shape).toEqual([2, 20, 12, 3]);
+      const served = tf.tidy(() =>
+        tf.stack(
+          [3, 7].map((index) =>
+            normalize(
+              fitToInput(
+                {
+                  data: set.pixels.subarray(index * stride, (index + 1) * stride),
+                  width: set.width,
+                  height: set.height,
+                },
+                preset,
+              ),
+              preset,
+            ),
+          ),
+        ),
+      );
+      const difference = tf.tidy(() => tf.max(tf.abs(tf.sub(images, served))).dataSync()[0]);
+      expect(difference, resize).toBeLessThan(1e-6);
+      tf.dispose([images, labels, served]);
+    }
   });
 
   it('draws augmentation by training step, reproducibly, and keeps integer labels', () => {

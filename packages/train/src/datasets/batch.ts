@@ -2,6 +2,7 @@ import {
   type AugmentOptions,
   augmentBatch,
   drawAugmentation,
+  fitBatchToInput,
   hashSeed,
   normalize,
   type PreprocessPreset,
@@ -16,8 +17,8 @@ export interface Augmentation extends AugmentOptions {
 }
 
 /**
- * Normalises (and optionally augments) one batch of 8-bit pixels: the one path shared by in-memory and
- * streaming datasets. Draws come from a generator seeded by (seed, step, first index, batch size), so a
+ * Fits one batch of pixels to the preset's input size (when it differs), normalises and optionally
+ * augments it: the one path shared by in-memory and streaming datasets. Draws come from a generator seeded by (seed, step, first index, batch size), so a
  * batch is reproducible from its arguments alone.
  */
 export function pixelBatch(
@@ -29,19 +30,21 @@ export function pixelBatch(
   augmentation: Augmentation | undefined,
   key: { readonly step?: number; readonly first: number },
 ): TrainingBatch {
-  const [height, width] = shape;
   const count = labels.length;
+  const sameSize = shape[0] === preset.height && shape[1] === preset.width;
   return tf.tidy(() => {
-    const images = tf.tensor4d(
+    const stored = tf.tensor4d(
       pixels,
-      [count, height, width, 3],
-      pixels instanceof Uint8Array ? 'int32' : 'float32',
+      [count, shape[0], shape[1], 3],
+      pixels instanceof Uint8Array && sameSize ? 'int32' : 'float32',
     );
+    // Images of another size than the model's input are fitted to it as serving fits one image.
+    const images = sameSize ? stored : fitBatchToInput(stored, preset);
     const labelTensor = tf.tensor1d([...labels], 'int32');
     if (!augmentation)
       return { images: normalize(images, preset) as tf.Tensor4D, labels: labelTensor };
     const random = seededRandom(hashSeed(augmentation.seed ?? 0, key.step ?? -1, key.first, count));
-    const draws = drawAugmentation(count, height, width, augmentation, random);
+    const draws = drawAugmentation(count, preset.height, preset.width, augmentation, random);
     return augmentBatch(images, labelTensor, {
       preset,
       numClasses,
