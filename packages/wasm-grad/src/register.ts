@@ -75,6 +75,8 @@ export function registerWasmGradients(): RegistrationReport {
       alreadyRegistered.push(config.kernelName);
       continue;
     }
+    // A replacement that delegates needs wasm's own kernel (missing if tfjs-backend-wasm is not loaded yet).
+    if (DELEGATING_KERNELS.has(config) && !existing) continue;
     if (existing) {
       if (DELEGATING_KERNELS.has(config)) keepStockKernel(config.kernelName, existing.kernelFunc);
       unregisterKernel(config.kernelName, 'wasm');
