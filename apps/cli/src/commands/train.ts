@@ -1,37 +1,27 @@
-import { appendFile, mkdir, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { selectBackend } from '@imgcls/classifier';
 import { accuracy, classificationReport, confusionMatrix, formatReportText } from '@imgcls/metrics';
 import { CIFAR10_LABELS, type ModelMetadata, resNet9, seedCnn } from '@imgcls/models';
-import { defaultCacheDir, directoryHandler, writeMetadata } from '@imgcls/models/node';
-import { decodeImage, ImgclsError, PRESETS, type PreprocessPreset } from '@imgcls/preprocess';
+import { directoryHandler, writeMetadata } from '@imgcls/models/node';
+import { PRESETS, type PreprocessPreset } from '@imgcls/preprocess';
 import {
   AdamW,
   type Augmentation,
   constant,
   cosine,
   evaluateDataset,
-  type ImageFolder,
-  type ImageSet,
-  imageFolderData,
-  imageSetData,
-  isCifar10BinaryArchive,
-  loadCifar10,
   oneCycle,
-  readCifar10Archive,
-  readImageArchive,
   Sgd,
-  scanImageFolder,
   splitIndices,
-  type TrainingData,
   train,
 } from '@imgcls/train';
 import { registerWasmGradients } from '@imgcls/wasm-grad';
-import * as tf from '@tensorflow/tfjs-core';
-import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { Command } from 'commander';
 import { EXIT, UsageError } from '../errors';
 import type { Terminal } from '../terminal';
+import { number, openDataset, predictAll } from '../training-data';
+import { trainTransfer, transferLimits } from './train-transfer';
 
 interface TrainFlags {
   readonly data: string;
@@ -53,19 +43,19 @@ interface TrainFlags {
   readonly validationSplit: string;
   readonly seed: string;
   readonly out?: string;
+  readonly backbone: string;
+  readonly limit?: string;
+  readonly testLimit?: string;
+  readonly fineTuneFrom?: string;
+  readonly fineTuneEpochs: string;
 }
 
 const ARCHITECTURES = { seedcnn: seedCnn, resnet9: resNet9 } as const;
+/** The architecture trained by transfer learning from a pretrained backbone, not from scratch. */
+const TRANSFER_ARCHITECTURE = 'mobilenetv2';
 
 /** The default of --clip-norm: what every run clipped to before the flag existed. */
 const DEFAULT_CLIP_NORM = '5';
-
-function number(value: string, flag: string, min: number, max: number): number {
-  const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed < min || parsed > max)
-    throw new UsageError(`${flag} must be a number from ${min} to ${max}, got "${value}"`);
-  return parsed;
-}
 
 /** `--jitter 0.2` (brightness, contrast and saturation alike) or `--jitter 0.4,0.4,0.2`. */
 function jitterOf(value: string): Pick<Augmentation, 'brightness' | 'contrast' | 'saturation'> {
@@ -97,150 +87,6 @@ function augmentationOf(flags: TrainFlags, seed: number): Augmentation | undefin
   return Object.keys(options).length > 0 ? { ...options, seed } : undefined;
 }
 
-/** A dataset ready to train on: the training split, and the test split when the source has one. */
-interface Dataset {
-  readonly kind: 'cifar10' | 'cifar10-binary' | 'image-archive' | 'image-folder';
-  readonly classes: readonly string[];
-  /** Input height and width of the model. */
-  readonly size: readonly [number, number];
-  /** Training data over the given example indices; `count` examples in all. */
-  readonly count: number;
-  readonly subset: (
-    indices: readonly number[],
-    preset: PreprocessPreset,
-    augmentation?: Augmentation,
-  ) => TrainingData;
-  /** The test split as data, when there is one. */
-  readonly test?: (preset: PreprocessPreset) => TrainingData;
-}
-
-function inMemory(kind: Dataset['kind'], set: ImageSet, test?: ImageSet): Dataset {
-  const all = (count: number) => Array.from({ length: count }, (_, index) => index);
-  return {
-    kind,
-    classes: set.classes,
-    size: [set.height, set.width],
-    count: set.count,
-    subset: (indices, preset, augmentation) => imageSetData(set, indices, preset, augmentation),
-    ...(test
-      ? { test: (preset: PreprocessPreset) => imageSetData(test, all(test.count), preset) }
-      : {}),
-  };
-}
-
-async function onDisk(
-  folder: ImageFolder,
-  test: ImageFolder | undefined,
-  imageSize?: number,
-): Promise<Dataset> {
-  const first = imageSize ? undefined : await decodeImage(folder.files[0] as string);
-  const all = (count: number) => Array.from({ length: count }, (_, index) => index);
-  return {
-    kind: 'image-folder',
-    classes: folder.classes,
-    size: imageSize ? [imageSize, imageSize] : [first?.height ?? 0, first?.width ?? 0],
-    count: folder.count,
-    subset: (indices, preset, augmentation) =>
-      imageFolderData(folder, indices, preset, augmentation ? { augmentation } : {}),
-    ...(test
-      ? { test: (preset: PreprocessPreset) => imageFolderData(test, all(test.count), preset) }
-      : {}),
-  };
-}
-
-async function isDirectory(path: string): Promise<boolean> {
-  return stat(path).then(
-    (stats) => stats.isDirectory(),
-    () => false,
-  );
-}
-
-/** Reads what --data names: `cifar10`, an image folder, or a tar(.gz) of either kind. */
-async function openDataset(flags: TrainFlags, terminal: Terminal): Promise<Dataset> {
-  const imageSize = flags.imageSize ? number(flags.imageSize, '--image-size', 8, 1024) : undefined;
-  const isFolder = flags.data !== 'cifar10' && (await isDirectory(flags.data));
-  if (imageSize !== undefined && !isFolder)
-    throw new UsageError(
-      '--image-size applies to image folders only',
-      "CIFAR-10 and archives train at their images' own size: drop --image-size",
-    );
-  if (flags.data === 'cifar10') {
-    const cifar = await loadCifar10({
-      ...(flags.offline ? { offline: true } : {}),
-      onProgress: (loaded, total) =>
-        terminal.progress(
-          total ? loaded / total : 0,
-          `downloading CIFAR-10: ${(loaded / 1e6).toFixed(0)}${total ? ` of ${(total / 1e6).toFixed(0)}` : ''} MB`,
-        ),
-    }).catch((error: unknown) => {
-      if (ImgclsError.isInstance(error, 'OFFLINE'))
-        throw new UsageError(
-          `CIFAR-10 is not in the cache (${defaultCacheDir()}) and --offline forbids downloading it`,
-          'run once without --offline to download cifar-10-binary.tar.gz (170 MB), or pass a local copy: --data path/to/cifar-10-binary.tar.gz',
-        );
-      throw error;
-    });
-    terminal.endProgress();
-    return inMemory('cifar10', cifar.train, cifar.test);
-  }
-  if (isFolder) {
-    const split = await isDirectory(join(flags.data, 'train'));
-    const folder = await scanImageFolder(flags.data, split ? { split: 'train' } : {});
-    if (folder.ignored.length > 0)
-      terminal.err(
-        terminal.style(
-          'yellow',
-          `ignored ${folder.ignored.length} files that are not images, e.g. ${folder.ignored[0]}`,
-        ),
-      );
-    const test =
-      split && (await isDirectory(join(flags.data, 'test')))
-        ? await scanImageFolder(flags.data, { split: 'test', classes: folder.classes })
-        : undefined;
-    return onDisk(folder, test, imageSize);
-  }
-  const exists = await stat(flags.data).then(
-    () => true,
-    () => false,
-  );
-  if (!exists)
-    throw new UsageError(
-      `--data ${flags.data}: no such file or folder`,
-      'pass cifar10, an image folder, or a .tar/.tar.gz archive',
-    );
-  if (await isCifar10BinaryArchive(flags.data)) {
-    const cifar = await readCifar10Archive(flags.data);
-    return inMemory('cifar10-binary', cifar.train, cifar.test);
-  }
-  const trainSet = await readImageArchive(flags.data, 'train');
-  const testSet = await readImageArchive(flags.data, 'test', trainSet.classes).catch(
-    () => undefined,
-  );
-  return inMemory('image-archive', trainSet, testSet);
-}
-
-/** Predicted and true classes over a dataset, batch by batch (streaming datasets load as they go). */
-async function predictAll(
-  model: LayersModel,
-  data: TrainingData,
-): Promise<{ truth: number[]; predicted: number[] }> {
-  const truth: number[] = [];
-  const predicted: number[] = [];
-  for (let start = 0; start < data.size; start += 256) {
-    const indices = Array.from(
-      { length: Math.min(256, data.size - start) },
-      (_, offset) => start + offset,
-    );
-    await data.load?.(indices);
-    const { images, labels } = data.batch(indices);
-    const guesses = tf.tidy(() => tf.argMax(model.predict(images) as tf.Tensor, -1));
-    predicted.push(...(guesses.dataSync() as Int32Array));
-    truth.push(...(labels.dataSync() as Int32Array));
-    tf.dispose([images, labels, guesses]);
-  }
-  return { truth, predicted };
-}
-
 /** The flags added after the first release, as typed, for metadata `source` (absent ones stay out). */
 function newFlags(flags: TrainFlags): string {
   return [
@@ -264,9 +110,27 @@ export function registerTrain(program: Command, terminal: () => Terminal): void 
     )
     .option(
       '-a, --arch <name>',
-      `architecture: ${Object.keys(ARCHITECTURES).join(', ')}`,
+      `architecture: ${Object.keys(ARCHITECTURES).join(', ')} (from scratch), or ${TRANSFER_ARCHITECTURE} (transfer learning from --backbone)`,
       'resnet9',
     )
+    .option(
+      '--backbone <model>',
+      `${TRANSFER_ARCHITECTURE} only: the pretrained layers model (id under models/ or folder)`,
+      'mobilenet-v2',
+    )
+    .option(
+      '--limit <n>',
+      `${TRANSFER_ARCHITECTURE} only: a stratified subset of n training images`,
+    )
+    .option(
+      '--test-limit <n>',
+      `${TRANSFER_ARCHITECTURE} only: a stratified subset of n test images`,
+    )
+    .option(
+      '--fine-tune-from <layer>',
+      `${TRANSFER_ARCHITECTURE} only: after the head, fine-tune the backbone from this layer on at lr/10`,
+    )
+    .option('--fine-tune-epochs <n>', 'epochs of fine-tuning', '2')
     .option('-e, --epochs <n>', 'epochs', '20')
     .option('-b, --batch-size <n>', 'images per step', '64')
     .option('--lr <rate>', 'peak learning rate', '0.003')
@@ -301,6 +165,8 @@ export function registerTrain(program: Command, terminal: () => Terminal): void 
       `
 Examples:
   imgcls train --data cifar10 --arch resnet9 --epochs 24 --augment --cutout 8
+  imgcls train --data flowers/ --arch mobilenetv2 --epochs 20 --lr 0.001 --out models/flowers
+  imgcls train --data cifar10 --arch mobilenetv2 --limit 5000 --test-limit 2000 --lr 0.001
   imgcls train --data cifar10-jpg.tar.gz --arch seedcnn --epochs 10 --out models/cifar10-seedcnn
   imgcls train --data photos/ --image-size 64 --augment --jitter 0.2 --mixup 0.2 --out models/photos
 Image folders are decoded batch by batch (the next batch while the current one trains), so they need
@@ -310,11 +176,17 @@ whose settings differ from the checkpoint's (augmentation, learning rate, clippi
     )
     .action(async (flags: TrainFlags) => {
       const out = terminal();
+      const transfer = flags.arch === TRANSFER_ARCHITECTURE;
       const build = ARCHITECTURES[flags.arch as keyof typeof ARCHITECTURES];
-      if (!build)
+      if (!build && !transfer)
         throw new UsageError(
           `unknown --arch "${flags.arch}"`,
-          `choose one of ${Object.keys(ARCHITECTURES).join(', ')}`,
+          `choose one of ${[...Object.keys(ARCHITECTURES), TRANSFER_ARCHITECTURE].join(', ')}`,
+        );
+      if (!transfer && (flags.limit || flags.testLimit || flags.fineTuneFrom))
+        throw new UsageError(
+          '--limit, --test-limit and --fine-tune-from apply to transfer learning only',
+          `add --arch ${TRANSFER_ARCHITECTURE}, or drop them`,
         );
       const epochs = number(flags.epochs, '--epochs', 1, 1000);
       const batchSize = number(flags.batchSize, '--batch-size', 1, 4096);
@@ -335,13 +207,33 @@ whose settings differ from the checkpoint's (augmentation, learning rate, clippi
         ? `cifar10-${flags.arch}`
         : `${basename(resolve(flags.data)).replace(/\.(tar\.gz|tgz|tar)$/, '')}-${flags.arch}`;
       const directory = resolve(flags.out ?? `models/${modelName}`);
+      if (transfer)
+        return trainTransfer(
+          {
+            backbone: flags.backbone,
+            epochs,
+            batchSize,
+            learningRate: peakRate,
+            labelSmoothing: number(flags.labelSmoothing, '--label-smoothing', 0, 0.5),
+            validationSplit,
+            seed,
+            ...transferLimits(flags),
+            ...(flags.fineTuneFrom ? { fineTuneFrom: flags.fineTuneFrom } : {}),
+            ...(augmentation ? { augmentation } : {}),
+            command: `imgcls ${process.argv.slice(2).join(' ')}`,
+          },
+          dataset,
+          directory,
+          out,
+          started,
+        );
       const split = splitIndices(dataset.count, validationSplit, seed);
       const [height, width] = dataset.size;
       const preset: PreprocessPreset = { ...PRESETS.cifar10, height, width };
       const data = dataset.subset(split.train, preset, augmentation);
       const validation =
         split.validation.length > 0 ? dataset.subset(split.validation, preset) : undefined;
-      const model = build({
+      const model = (build as NonNullable<typeof build>)({
         inputShape: [height, width, 3],
         classes: dataset.classes.length,
         seed,

@@ -1,0 +1,289 @@
+import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { accuracy, classificationReport, confusionMatrix, formatReportText } from '@imgcls/metrics';
+import type { ModelMetadata } from '@imgcls/models';
+import {
+  directoryHandler,
+  localModel,
+  pathExists,
+  readMetadata,
+  writeMetadata,
+} from '@imgcls/models/node';
+import {
+  AdamW,
+  type Augmentation,
+  cosine,
+  featureData,
+  splitIndices,
+  type TrainingData,
+  type TrainingEvent,
+  train,
+  transferModel,
+  unfreezeFrom,
+} from '@imgcls/train';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { stratifiedSubset } from '../dataset';
+import { EXIT, UsageError } from '../errors';
+import type { Terminal } from '../terminal';
+import { type Dataset, number, predictAll } from '../training-data';
+
+/** What transfer learning takes from `imgcls train`'s flags. */
+export interface TransferSettings {
+  /** Registry id under models/ or a folder of a TF.js layers model with metadata.json. */
+  readonly backbone: string;
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly learningRate: number;
+  readonly labelSmoothing: number;
+  readonly validationSplit: number;
+  readonly seed: number;
+  /** Stratified subset sizes of the training and test splits (all images when absent). */
+  readonly limit?: number;
+  readonly testLimit?: number;
+  /** Fine-tuning after the head: from this backbone layer on, for `fineTuneEpochs`, at a tenth of the rate. */
+  readonly fineTuneFrom?: string;
+  readonly fineTuneEpochs: number;
+  /** Augmentation for fine-tuning (the head trains on features computed once, unaugmented). */
+  readonly augmentation?: Augmentation;
+  /** The command line, for metadata and the model card. */
+  readonly command: string;
+}
+
+const IMPORT_HINT =
+  'import MobileNetV2 first: imgcls models import mobilenet_v2_1.0_224_quant.tflite --labels imagenet_labels.txt --id mobilenet-v2';
+
+async function loadBackbone(
+  reference: string,
+): Promise<{ model: tfl.LayersModel; metadata: ModelMetadata; directory: string }> {
+  const directory = pathExists(reference) ? reference : localModel(reference);
+  if (!directory) throw new UsageError(`no backbone model "${reference}" in models/`, IMPORT_HINT);
+  const metadata = await readMetadata(directory);
+  if (!metadata)
+    throw new UsageError(`${directory} has no metadata.json`, 'use a model folder imgcls wrote');
+  if (metadata.format !== 'layers-model')
+    throw new UsageError(
+      `the backbone must be a TF.js layers model, ${directory} holds a ${metadata.format}`,
+      IMPORT_HINT,
+    );
+  return { model: await tfl.loadLayersModel(directoryHandler(directory)), metadata, directory };
+}
+
+/** Runs `train` with the CLI's progress lines and the model folder's history.jsonl. */
+function trainingEvents(
+  out: Terminal,
+  phase: string,
+  epochs: number,
+  historyFile: string,
+  firstEpoch: number,
+) {
+  return (event: TrainingEvent) => {
+    if (event.type === 'step') {
+      out.progress(
+        event.step / event.totalSteps,
+        `${phase}: step ${event.step}/${event.totalSteps} loss ${event.loss.toFixed(3)} ${event.imagesPerSecond.toFixed(0)} img/s`,
+      );
+    } else if (event.type === 'epoch') {
+      const line = {
+        epoch: firstEpoch + event.epoch + 1,
+        loss: event.loss,
+        ...(event.validation
+          ? {
+              validationAccuracy: event.validation.accuracy,
+              validationLoss: event.validation.loss,
+            }
+          : {}),
+      };
+      void appendFile(historyFile, `${JSON.stringify(line)}\n`);
+      const validationText = event.validation
+        ? `, validation accuracy ${(event.validation.accuracy * 100).toFixed(2)}%`
+        : '';
+      out.err(
+        `${phase} epoch ${event.epoch + 1}/${epochs}: loss ${event.loss.toFixed(4)}${validationText}`,
+      );
+    }
+  };
+}
+
+/**
+ * Transfer learning for `imgcls train --arch mobilenetv2`: the pretrained backbone's features are computed
+ * once per image, a new head is trained on them, then (optionally) the top of the backbone is fine-tuned
+ * through the whole model. Writes an ordinary model folder with metadata, history and test confusion.
+ */
+export async function trainTransfer(
+  settings: TransferSettings,
+  dataset: Dataset,
+  directory: string,
+  out: Terminal,
+  started: number,
+): Promise<void> {
+  const backbone = await loadBackbone(settings.backbone);
+  const { preset } = backbone.metadata;
+  const classes = dataset.classes.length;
+  const transfer = transferModel(backbone.model, {
+    classes,
+    seed: settings.seed,
+    ...(backbone.metadata.embeddingLayer ? { featureLayer: backbone.metadata.embeddingLayer } : {}),
+  });
+  const pool =
+    settings.limit === undefined
+      ? Array.from({ length: dataset.count }, (_, index) => index)
+      : stratifiedSubset(Array.from(dataset.labels), settings.limit, settings.seed);
+  const split = splitIndices(pool.length, settings.validationSplit, settings.seed);
+  const pick = (positions: readonly number[]) => positions.map((at) => pool[at] as number);
+  const trainImages = dataset.subset(pick(split.train), preset);
+  const validationImages =
+    split.validation.length > 0 ? dataset.subset(pick(split.validation), preset) : undefined;
+  out.err(
+    `${backbone.metadata.id} backbone (${backbone.model.countParams().toLocaleString('en-US')} parameters, ${preset.height}x${preset.width} input) with a new ${classes}-class head: ${trainImages.size} training and ${validationImages?.size ?? 0} validation images`,
+  );
+
+  const features = async (data: TrainingData, what: string) => {
+    const result = await featureData(transfer.features, data, {
+      batchSize: 32,
+      onProgress: (done) =>
+        out.progress(done / data.size, `${what} features: ${done}/${data.size} images`),
+    });
+    out.endProgress();
+    return result;
+  };
+  const trainFeatures = await features(trainImages, 'training');
+  const validationFeatures = validationImages
+    ? await features(validationImages, 'validation')
+    : undefined;
+
+  await mkdir(directory, { recursive: true });
+  const historyFile = join(directory, 'history.jsonl');
+  await writeFile(historyFile, '');
+  const base = {
+    numClasses: classes,
+    labelSmoothing: settings.labelSmoothing,
+    seed: settings.seed,
+  };
+  const headSteps = settings.epochs * Math.ceil(trainFeatures.size / settings.batchSize);
+  await train(
+    {
+      ...base,
+      model: transfer.head,
+      data: trainFeatures,
+      ...(validationFeatures ? { validation: validationFeatures } : {}),
+      epochs: settings.epochs,
+      batchSize: settings.batchSize,
+      optimizer: new AdamW({ weightDecay: 1e-4 }),
+      schedule: cosine(settings.learningRate, headSteps),
+    },
+    { onEvent: trainingEvents(out, 'head', settings.epochs, historyFile, 0) },
+  );
+  out.endProgress();
+
+  if (settings.fineTuneFrom) {
+    const trainable = unfreezeFrom(transfer.model, settings.fineTuneFrom);
+    out.err(`fine-tuning from ${settings.fineTuneFrom}: ${trainable} trainable weight tensors`);
+    const data = settings.augmentation
+      ? dataset.subset(pick(split.train), preset, settings.augmentation)
+      : trainImages;
+    const controller = new AbortController();
+    const onInterrupt = () => controller.abort();
+    process.once('SIGINT', onInterrupt);
+    const result = await train(
+      {
+        ...base,
+        model: transfer.model,
+        data,
+        ...(validationImages ? { validation: validationImages } : {}),
+        epochs: settings.fineTuneEpochs,
+        batchSize: Math.min(settings.batchSize, 32),
+        optimizer: new AdamW({ weightDecay: 1e-4 }),
+        schedule: cosine(
+          settings.learningRate / 10,
+          settings.fineTuneEpochs * Math.ceil(data.size / Math.min(settings.batchSize, 32)),
+        ),
+        checkpointDir: join(directory, 'checkpoint'),
+        checkpointEvery: 50,
+      },
+      {
+        signal: controller.signal,
+        onEvent: trainingEvents(
+          out,
+          'fine-tune',
+          settings.fineTuneEpochs,
+          historyFile,
+          settings.epochs,
+        ),
+      },
+    );
+    process.off('SIGINT', onInterrupt);
+    out.endProgress();
+    if (result.status === 'aborted') {
+      out.err(
+        `interrupted: fine-tuning checkpoint saved in ${join(directory, 'checkpoint')}; run the same command to compute the head again and resume fine-tuning`,
+      );
+      process.exitCode = EXIT.interrupted;
+      return;
+    }
+  }
+
+  const metrics: Record<string, number> = {
+    epochs: settings.epochs + (settings.fineTuneFrom ? settings.fineTuneEpochs : 0),
+    trainingImages: trainImages.size,
+  };
+  if (validationFeatures) {
+    const { truth, predicted } = await predictAll(transfer.head, validationFeatures);
+    metrics.validationAccuracy = accuracy(truth, predicted);
+  }
+  if (dataset.test && dataset.testLabels) {
+    const testIndices =
+      settings.testLimit === undefined
+        ? undefined
+        : stratifiedSubset(Array.from(dataset.testLabels), settings.testLimit, settings.seed);
+    const testData = dataset.test(preset, testIndices);
+    out.err(out.style('dim', `testing on ${testData.size} test images…`));
+    const { truth, predicted } = await predictAll(transfer.model, testData);
+    metrics.testAccuracy = accuracy(truth, predicted);
+    metrics.testImages = testData.size;
+    out.out(
+      formatReportText(classificationReport(truth, predicted, { labels: [...dataset.classes] })),
+    );
+    await writeFile(
+      join(directory, 'test-confusion.json'),
+      JSON.stringify(Array.from(confusionMatrix(truth, predicted, classes).counts)),
+    );
+  }
+  metrics.trainingSeconds = Math.round((Date.now() - started) / 1000);
+  await transfer.model.save(directoryHandler(directory));
+  const id = directory.split(/[\\/]/).filter(Boolean).at(-1) as string;
+  const metadata: ModelMetadata = {
+    schemaVersion: 1,
+    id,
+    name: `${backbone.metadata.name} with a new head for ${classes} classes (transfer learning by imgcls)`,
+    version: new Date().toISOString().slice(0, 10),
+    format: 'layers-model',
+    architecture: `${backbone.metadata.architecture ?? backbone.metadata.id} + transfer head`,
+    labels: [...dataset.classes],
+    output: 'probabilities',
+    preset,
+    embeddingLayer: transfer.embeddingLayer,
+    ...(backbone.metadata.license ? { license: backbone.metadata.license } : {}),
+    source: settings.command,
+    metrics,
+  };
+  await writeMetadata(directory, metadata);
+  transfer.model.dispose();
+  out.out(
+    `saved ${directory}${metrics.testAccuracy !== undefined ? `: test accuracy ${(metrics.testAccuracy * 100).toFixed(2)}%` : ''}`,
+  );
+}
+
+/** Parses the transfer-only flags of `imgcls train`. */
+export function transferLimits(flags: {
+  readonly limit?: string;
+  readonly testLimit?: string;
+  readonly fineTuneEpochs: string;
+}): Pick<TransferSettings, 'limit' | 'testLimit' | 'fineTuneEpochs'> {
+  return {
+    ...(flags.limit ? { limit: number(flags.limit, '--limit', 10, 10_000_000) } : {}),
+    ...(flags.testLimit
+      ? { testLimit: number(flags.testLimit, '--test-limit', 10, 10_000_000) }
+      : {}),
+    fineTuneEpochs: number(flags.fineTuneEpochs, '--fine-tune-epochs', 1, 1000),
+  };
+}

@@ -1,0 +1,190 @@
+// The datasets `imgcls train` reads, shared by training from scratch and transfer learning.
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { defaultCacheDir } from '@imgcls/models/node';
+import { decodeImage, ImgclsError, type PreprocessPreset } from '@imgcls/preprocess';
+import {
+  type Augmentation,
+  type ImageFolder,
+  type ImageSet,
+  imageFolderData,
+  imageSetData,
+  isCifar10BinaryArchive,
+  loadCifar10,
+  readCifar10Archive,
+  readImageArchive,
+  scanImageFolder,
+  type TrainingData,
+} from '@imgcls/train';
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { UsageError } from './errors';
+import type { Terminal } from './terminal';
+
+export function number(value: string, flag: string, min: number, max: number): number {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < min || parsed > max)
+    throw new UsageError(`${flag} must be a number from ${min} to ${max}, got "${value}"`);
+  return parsed;
+}
+
+/** A dataset ready to train on: the training split, and the test split when the source has one. */
+export interface Dataset {
+  readonly kind: 'cifar10' | 'cifar10-binary' | 'image-archive' | 'image-folder';
+  readonly classes: readonly string[];
+  /** Input height and width of the model. */
+  readonly size: readonly [number, number];
+  /** Training data over the given example indices; `count` examples in all. */
+  readonly count: number;
+  /** The class of each training example. */
+  readonly labels: ArrayLike<number>;
+  readonly subset: (
+    indices: readonly number[],
+    preset: PreprocessPreset,
+    augmentation?: Augmentation,
+  ) => TrainingData;
+  /** The test split as data (over the given indices, default all), when there is one. */
+  readonly test?: (preset: PreprocessPreset, indices?: readonly number[]) => TrainingData;
+  /** The class of each test example. */
+  readonly testLabels?: ArrayLike<number>;
+}
+
+function inMemory(kind: Dataset['kind'], set: ImageSet, test?: ImageSet): Dataset {
+  const all = (count: number) => Array.from({ length: count }, (_, index) => index);
+  return {
+    kind,
+    classes: set.classes,
+    size: [set.height, set.width],
+    count: set.count,
+    labels: set.labels,
+    subset: (indices, preset, augmentation) => imageSetData(set, indices, preset, augmentation),
+    ...(test
+      ? {
+          test: (preset: PreprocessPreset, indices?: readonly number[]) =>
+            imageSetData(test, indices ?? all(test.count), preset),
+          testLabels: test.labels,
+        }
+      : {}),
+  };
+}
+
+async function onDisk(
+  folder: ImageFolder,
+  test: ImageFolder | undefined,
+  imageSize?: number,
+): Promise<Dataset> {
+  const first = imageSize ? undefined : await decodeImage(folder.files[0] as string);
+  const all = (count: number) => Array.from({ length: count }, (_, index) => index);
+  return {
+    kind: 'image-folder',
+    classes: folder.classes,
+    size: imageSize ? [imageSize, imageSize] : [first?.height ?? 0, first?.width ?? 0],
+    count: folder.count,
+    labels: folder.labels,
+    subset: (indices, preset, augmentation) =>
+      imageFolderData(folder, indices, preset, augmentation ? { augmentation } : {}),
+    ...(test
+      ? {
+          test: (preset: PreprocessPreset, indices?: readonly number[]) =>
+            imageFolderData(test, indices ?? all(test.count), preset),
+          testLabels: test.labels,
+        }
+      : {}),
+  };
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  return stat(path).then(
+    (stats) => stats.isDirectory(),
+    () => false,
+  );
+}
+
+/** Reads what --data names: `cifar10`, an image folder, or a tar(.gz) of either kind. */
+export async function openDataset(
+  flags: { readonly data: string; readonly imageSize?: string; readonly offline?: boolean },
+  terminal: Terminal,
+): Promise<Dataset> {
+  const imageSize = flags.imageSize ? number(flags.imageSize, '--image-size', 8, 1024) : undefined;
+  const isFolder = flags.data !== 'cifar10' && (await isDirectory(flags.data));
+  if (imageSize !== undefined && !isFolder)
+    throw new UsageError(
+      '--image-size applies to image folders only',
+      "CIFAR-10 and archives train at their images' own size: drop --image-size",
+    );
+  if (flags.data === 'cifar10') {
+    const cifar = await loadCifar10({
+      ...(flags.offline ? { offline: true } : {}),
+      onProgress: (loaded, total) =>
+        terminal.progress(
+          total ? loaded / total : 0,
+          `downloading CIFAR-10: ${(loaded / 1e6).toFixed(0)}${total ? ` of ${(total / 1e6).toFixed(0)}` : ''} MB`,
+        ),
+    }).catch((error: unknown) => {
+      if (ImgclsError.isInstance(error, 'OFFLINE'))
+        throw new UsageError(
+          `CIFAR-10 is not in the cache (${defaultCacheDir()}) and --offline forbids downloading it`,
+          'run once without --offline to download cifar-10-binary.tar.gz (170 MB), or pass a local copy: --data path/to/cifar-10-binary.tar.gz',
+        );
+      throw error;
+    });
+    terminal.endProgress();
+    return inMemory('cifar10', cifar.train, cifar.test);
+  }
+  if (isFolder) {
+    const split = await isDirectory(join(flags.data, 'train'));
+    const folder = await scanImageFolder(flags.data, split ? { split: 'train' } : {});
+    if (folder.ignored.length > 0)
+      terminal.err(
+        terminal.style(
+          'yellow',
+          `ignored ${folder.ignored.length} files that are not images, e.g. ${folder.ignored[0]}`,
+        ),
+      );
+    const test =
+      split && (await isDirectory(join(flags.data, 'test')))
+        ? await scanImageFolder(flags.data, { split: 'test', classes: folder.classes })
+        : undefined;
+    return onDisk(folder, test, imageSize);
+  }
+  const exists = await stat(flags.data).then(
+    () => true,
+    () => false,
+  );
+  if (!exists)
+    throw new UsageError(
+      `--data ${flags.data}: no such file or folder`,
+      'pass cifar10, an image folder, or a .tar/.tar.gz archive',
+    );
+  if (await isCifar10BinaryArchive(flags.data)) {
+    const cifar = await readCifar10Archive(flags.data);
+    return inMemory('cifar10-binary', cifar.train, cifar.test);
+  }
+  const trainSet = await readImageArchive(flags.data, 'train');
+  const testSet = await readImageArchive(flags.data, 'test', trainSet.classes).catch(
+    () => undefined,
+  );
+  return inMemory('image-archive', trainSet, testSet);
+}
+
+/** Predicted and true classes over a dataset, batch by batch (streaming datasets load as they go). */
+export async function predictAll(
+  model: LayersModel,
+  data: TrainingData,
+): Promise<{ truth: number[]; predicted: number[] }> {
+  const truth: number[] = [];
+  const predicted: number[] = [];
+  for (let start = 0; start < data.size; start += 256) {
+    const indices = Array.from(
+      { length: Math.min(256, data.size - start) },
+      (_, offset) => start + offset,
+    );
+    await data.load?.(indices);
+    const { images, labels } = data.batch(indices);
+    const guesses = tf.tidy(() => tf.argMax(model.predict(images) as tf.Tensor, -1));
+    predicted.push(...(guesses.dataSync() as Int32Array));
+    truth.push(...(labels.dataSync() as Int32Array));
+    tf.dispose([images, labels, guesses]);
+  }
+  return { truth, predicted };
+}
