@@ -97,13 +97,13 @@ export async function verifyModelDirectory(directory: string): Promise<ModelVeri
         ),
       ),
     );
-    paths.forEach((path, index) =>
+    paths.forEach((path, index) => {
       check(
         path,
         sizes[index] !== undefined,
         sizes[index] === undefined ? 'missing' : `${sizes[index]} bytes`,
-      ),
-    );
+      );
+    });
     shardsReadable = sizes.every((size) => size !== undefined);
     const expected = modelJson.weightsManifest.flatMap((group) => group.weights).map(expectedBytes);
     if (shardsReadable && expected.every((bytes) => bytes !== undefined)) {
