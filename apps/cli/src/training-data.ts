@@ -1,5 +1,5 @@
 // The datasets `imgcls train` reads, shared by training from scratch and transfer learning.
-import { stat } from 'node:fs/promises';
+import { appendFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { defaultCacheDir } from '@imgcls/models/node';
 import { decodeImage, ImgclsError, type PreprocessPreset } from '@imgcls/preprocess';
@@ -15,6 +15,7 @@ import {
   readImageArchive,
   scanImageFolder,
   type TrainingData,
+  type TrainingEvent,
 } from '@imgcls/train';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
@@ -187,4 +188,53 @@ export async function predictAll(
     tf.dispose([images, labels, guesses]);
   }
   return { truth, predicted };
+}
+
+/**
+ * The training events a user sees: a progress line per step, a line per epoch (also appended to the
+ * model folder's history.jsonl, so the curves survive interruptions and resumes), and resumptions.
+ * `phase` names the stage when a run has several (transfer learning's head, then fine-tuning), and
+ * `epochOffset` numbers its epochs after the earlier stages' in the history.
+ */
+export function reportTraining(
+  terminal: Terminal,
+  options: {
+    readonly epochs: number;
+    readonly historyFile: string;
+    readonly checkpointDir?: string;
+    readonly phase?: string;
+    readonly epochOffset?: number;
+  },
+): (event: TrainingEvent) => void {
+  const prefix = options.phase ? `${options.phase} ` : '';
+  return (event) => {
+    if (event.type === 'step') {
+      terminal.progress(
+        event.step / event.totalSteps,
+        `${prefix}step ${event.step}/${event.totalSteps} loss ${event.loss.toFixed(3)} ${event.imagesPerSecond.toFixed(0)} img/s ETA ${Math.round(event.etaSeconds / 60)} min`,
+      );
+    } else if (event.type === 'epoch') {
+      const line = {
+        epoch: (options.epochOffset ?? 0) + event.epoch + 1,
+        loss: event.loss,
+        ...(event.validation
+          ? {
+              validationAccuracy: event.validation.accuracy,
+              validationLoss: event.validation.loss,
+            }
+          : {}),
+      };
+      void appendFile(options.historyFile, `${JSON.stringify(line)}\n`);
+      const validationText = event.validation
+        ? `, validation accuracy ${(event.validation.accuracy * 100).toFixed(2)}%`
+        : '';
+      terminal.err(
+        `${prefix}epoch ${event.epoch + 1}/${options.epochs}: loss ${event.loss.toFixed(4)}${validationText}`,
+      );
+    } else if (event.type === 'resumed') {
+      terminal.err(
+        `resumed from ${options.checkpointDir ?? 'the checkpoint'} at step ${event.step} (epoch ${event.epoch + 1})`,
+      );
+    }
+  };
 }

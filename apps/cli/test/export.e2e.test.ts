@@ -1,8 +1,7 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { directoryHandler, writeMetadata } from '@imgcls/models/node';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
@@ -10,30 +9,9 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../../tooling/test-data';
+import { runCli } from './run-cli';
 
-const builtCli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const SHIPPED = join(REPO_ROOT, 'models/cifar10-seedcnn');
-
-function run(
-  args: string[],
-  cwd: string,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [builtCli, ...args], {
-      cwd,
-      env: { ...process.env, NO_COLOR: '1' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 const COLOURS: Record<string, [number, number, number]> = {
   blue: [30, 30, 200],
@@ -97,7 +75,7 @@ describe('imgcls export (spawned binary)', () => {
   });
 
   it('quantises a model, measures accuracy before/after on an archive and writes metadata and a card', async () => {
-    const result = await run(
+    const result = await runCli(
       [
         'export',
         '--model',
@@ -144,7 +122,7 @@ describe('imgcls export (spawned binary)', () => {
       expect(existsSync(join(workspace, 'colours-uint8', file)), file).toBe(true);
 
     // The quantised folder is a model like any other.
-    const classified = await run(
+    const classified = await runCli(
       ['classify', join('set', 'test', 'red', '0.jpg'), '--model', './colours-uint8', '--json'],
       workspace,
     );
@@ -153,19 +131,19 @@ describe('imgcls export (spawned binary)', () => {
   });
 
   it('rejects a bad --quantize, an --out that is the model itself and an unknown model, without writing', async () => {
-    const bad = await run(
+    const bad = await runCli(
       ['export', '--model', 'colours', '--quantize', 'int4', '--out', 'x'],
       workspace,
     );
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('unknown --quantize "int4"');
-    const same = await run(
+    const same = await runCli(
       ['export', '--model', 'colours', '--quantize', 'float16', '--out', 'colours'],
       workspace,
     );
     expect(same.code).toBe(2);
     expect(same.stderr).toContain("--out is the model's own folder");
-    const unknown = await run(
+    const unknown = await runCli(
       ['export', '--model', 'no-such-model', '--quantize', 'float16', '--out', 'y'],
       workspace,
     );
@@ -176,7 +154,7 @@ describe('imgcls export (spawned binary)', () => {
   });
 
   it('halves the shipped seed CNN with float16 and reports its size', async () => {
-    const result = await run(
+    const result = await runCli(
       ['export', '--model', SHIPPED, '--quantize', 'float16', '--out', 'seedcnn-f16', '--json'],
       workspace,
     );

@@ -1,37 +1,13 @@
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { directoryHandler, writeMetadata } from '@imgcls/models/node';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-
-const builtCli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
-
-function run(
-  args: string[],
-  cwd: string,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [builtCli, ...args], {
-      cwd,
-      env: { ...process.env, NO_COLOR: '1' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { runCli } from './run-cli';
 
 /** A stand-in for a pretrained backbone: 24x24 input, two named conv layers, its own 7-class head. */
 async function saveBackbone(directory: string): Promise<void> {
@@ -97,7 +73,7 @@ describe('imgcls train --arch mobilenetv2: transfer learning (spawned binary)', 
   });
 
   it('trains a new head on the backbone, fine-tunes its top, and saves a model classify loads', async () => {
-    const trained = await run(
+    const trained = await runCli(
       [
         'train',
         '--data',
@@ -135,7 +111,7 @@ describe('imgcls train --arch mobilenetv2: transfer learning (spawned binary)', 
     const history = readFileSync(join(folder, 'history.jsonl'), 'utf8').trim().split('\n');
     expect(history).toHaveLength(31);
 
-    const classified = await run(
+    const classified = await runCli(
       ['classify', join('flowers', 'test', 'iris', '0.png'), '--model', folder, '--json'],
       workspace,
     );
@@ -144,13 +120,13 @@ describe('imgcls train --arch mobilenetv2: transfer learning (spawned binary)', 
   });
 
   it('says how to get a backbone when there is none, and keeps transfer flags to transfer learning', async () => {
-    const missing = await run(
+    const missing = await runCli(
       ['train', '--data', 'flowers', '--arch', 'mobilenetv2', '--backbone', 'nowhere'],
       workspace,
     );
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('imgcls models import');
-    const misplaced = await run(
+    const misplaced = await runCli(
       ['train', '--data', 'flowers', '--arch', 'seedcnn', '--limit', '100'],
       workspace,
     );

@@ -5,36 +5,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './run-cli';
 
 const builtCli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
-
-/** Runs the CLI; when `interruptOn` appears in stderr, sends SIGINT like a user pressing Ctrl-C. */
-function run(
-  args: string[],
-  cwd: string,
-  interruptOn?: RegExp,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [builtCli, ...args], {
-      cwd,
-      env: { ...process.env, NO_COLOR: '1' },
-    });
-    let stdout = '';
-    let stderr = '';
-    let interrupted = false;
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-      if (interruptOn && !interrupted && interruptOn.test(stderr)) {
-        interrupted = true;
-        child.kill('SIGINT');
-      }
-    });
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('imgcls train (spawned binary)', () => {
   let workspace: string;
@@ -80,12 +53,12 @@ describe('imgcls train (spawned binary)', () => {
       '--out',
       'models/tiny',
     ];
-    const interrupted = await run(args, workspace, /epoch 1\/12/);
+    const interrupted = await runCli(args, workspace, /epoch 1\/12/);
     expect(interrupted.code).toBe(130);
     expect(interrupted.stderr).toMatch(/interrupted at step \d+: checkpoint saved/);
     expect(existsSync(join(workspace, 'models/tiny/checkpoint/checkpoint.json'))).toBe(true);
 
-    const resumed = await run(args, workspace);
+    const resumed = await runCli(args, workspace);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toMatch(/resumed from .*checkpoint at step [1-9]\d* \(epoch \d+\)/);
     expect(resumed.stdout).toContain('weighted avg');
@@ -98,7 +71,7 @@ describe('imgcls train (spawned binary)', () => {
       .map((line) => JSON.parse(line).epoch);
     expect(epochs).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
 
-    const card = await run(['models', 'card', 'models/tiny'], workspace);
+    const card = await runCli(['models', 'card', 'models/tiny'], workspace);
     expect(card.code, card.stderr).toBe(0);
     const text = readFileSync(join(workspace, 'models/tiny/MODEL_CARD.md'), 'utf8');
     expect(text).toContain(
@@ -108,10 +81,10 @@ describe('imgcls train (spawned binary)', () => {
     for (const chart of ['training-curves.svg', 'confusion-matrix.svg', 'per-class-f1.svg']) {
       expect(readFileSync(join(workspace, 'models/tiny', chart), 'utf8')).toMatch(/^<svg /);
     }
-  });
+  }, 180_000); // two CLI processes that train 12 short epochs: room for a busy CI machine
 
   it('rejects an unknown architecture as a usage error', async () => {
-    const result = await run(['train', '--data', 'set.tar.gz', '--arch', 'vgg99'], workspace);
+    const result = await runCli(['train', '--data', 'set.tar.gz', '--arch', 'vgg99'], workspace);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('unknown --arch "vgg99"');
   });
@@ -187,7 +160,7 @@ describe('imgcls train on image folders and the CIFAR-10 binary archive (spawned
       '--image-size',
       '16',
     ];
-    const interrupted = await run(args('4'), workspace, /epoch 1\/3/);
+    const interrupted = await runCli(args('4'), workspace, /epoch 1\/3/);
     expect(interrupted.code, interrupted.stderr).toBe(130);
     expect(interrupted.stderr).toContain('ignored 1 files that are not images');
     const manifest = JSON.parse(
@@ -199,11 +172,11 @@ describe('imgcls train on image folders and the CIFAR-10 binary archive (spawned
       data: { augmentation: { cropPadding: 4, cutout: 4, brightness: 0.2, mixup: 0.2 } },
     });
 
-    const changed = await run(args('2'), workspace);
+    const changed = await runCli(args('2'), workspace);
     expect(changed.code).toBe(1);
     expect(changed.stderr).toMatch(/written with other settings \(data was .*"cutout":4/);
 
-    const resumed = await run(args('4'), workspace);
+    const resumed = await runCli(args('4'), workspace);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toMatch(/resumed from .*checkpoint at step [1-9]/);
     expect(resumed.stdout).toContain('weighted avg');
@@ -219,7 +192,7 @@ describe('imgcls train on image folders and the CIFAR-10 binary archive (spawned
   });
 
   it('reads the official binary archive layout from a local file', async () => {
-    const result = await run(
+    const result = await runCli(
       [
         'train',
         '--data',
@@ -246,12 +219,12 @@ describe('imgcls train on image folders and the CIFAR-10 binary archive (spawned
   });
 
   it('rejects a missing --data and --image-size outside image folders as usage errors', async () => {
-    const missing = await run(['train', '--data', 'no-such-set'], workspace);
+    const missing = await runCli(['train', '--data', 'no-such-set'], workspace);
     expect([missing.code, missing.stderr]).toEqual([
       2,
       expect.stringContaining('no such file or folder'),
     ]);
-    const sized = await run(
+    const sized = await runCli(
       ['train', '--data', 'cifar-10-binary.tar.gz', '--image-size', '64'],
       workspace,
     );

@@ -1,4 +1,4 @@
-import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { accuracy, classificationReport, confusionMatrix, formatReportText } from '@imgcls/metrics';
 import type { ModelMetadata } from '@imgcls/models';
@@ -16,7 +16,6 @@ import {
   featureData,
   splitIndices,
   type TrainingData,
-  type TrainingEvent,
   train,
   transferModel,
   unfreezeFrom,
@@ -25,7 +24,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { stratifiedSubset } from '../dataset';
 import { EXIT, UsageError } from '../errors';
 import type { Terminal } from '../terminal';
-import { type Dataset, number, predictAll } from '../training-data';
+import { type Dataset, number, predictAll, reportTraining } from '../training-data';
 
 /** What transfer learning takes from `imgcls train`'s flags. */
 export interface TransferSettings {
@@ -66,42 +65,6 @@ async function loadBackbone(
       IMPORT_HINT,
     );
   return { model: await tfl.loadLayersModel(directoryHandler(directory)), metadata, directory };
-}
-
-/** Runs `train` with the CLI's progress lines and the model folder's history.jsonl. */
-function trainingEvents(
-  out: Terminal,
-  phase: string,
-  epochs: number,
-  historyFile: string,
-  firstEpoch: number,
-) {
-  return (event: TrainingEvent) => {
-    if (event.type === 'step') {
-      out.progress(
-        event.step / event.totalSteps,
-        `${phase}: step ${event.step}/${event.totalSteps} loss ${event.loss.toFixed(3)} ${event.imagesPerSecond.toFixed(0)} img/s`,
-      );
-    } else if (event.type === 'epoch') {
-      const line = {
-        epoch: firstEpoch + event.epoch + 1,
-        loss: event.loss,
-        ...(event.validation
-          ? {
-              validationAccuracy: event.validation.accuracy,
-              validationLoss: event.validation.loss,
-            }
-          : {}),
-      };
-      void appendFile(historyFile, `${JSON.stringify(line)}\n`);
-      const validationText = event.validation
-        ? `, validation accuracy ${(event.validation.accuracy * 100).toFixed(2)}%`
-        : '';
-      out.err(
-        `${phase} epoch ${event.epoch + 1}/${epochs}: loss ${event.loss.toFixed(4)}${validationText}`,
-      );
-    }
-  };
 }
 
 /**
@@ -171,7 +134,7 @@ export async function trainTransfer(
       optimizer: new AdamW({ weightDecay: 1e-4 }),
       schedule: cosine(settings.learningRate, headSteps),
     },
-    { onEvent: trainingEvents(out, 'head', settings.epochs, historyFile, 0) },
+    { onEvent: reportTraining(out, { phase: 'head', epochs: settings.epochs, historyFile }) },
   );
   out.endProgress();
 
@@ -202,13 +165,13 @@ export async function trainTransfer(
       },
       {
         signal: controller.signal,
-        onEvent: trainingEvents(
-          out,
-          'fine-tune',
-          settings.fineTuneEpochs,
+        onEvent: reportTraining(out, {
+          phase: 'fine-tune',
+          epochs: settings.fineTuneEpochs,
           historyFile,
-          settings.epochs,
-        ),
+          checkpointDir: join(directory, 'checkpoint'),
+          epochOffset: settings.epochs,
+        }),
       },
     );
     process.off('SIGINT', onInterrupt);

@@ -1,4 +1,4 @@
-import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { selectBackend } from '@imgcls/classifier';
 import { accuracy, classificationReport, confusionMatrix, formatReportText } from '@imgcls/metrics';
@@ -20,7 +20,7 @@ import { registerWasmGradients } from '@imgcls/wasm-grad';
 import type { Command } from 'commander';
 import { EXIT, UsageError } from '../errors';
 import type { Terminal } from '../terminal';
-import { number, openDataset, predictAll } from '../training-data';
+import { number, openDataset, predictAll, reportTraining } from '../training-data';
 import { trainTransfer, transferLimits } from './train-transfer';
 
 interface TrainFlags {
@@ -286,36 +286,11 @@ whose settings differ from the checkpoint's (augmentation, learning rate, clippi
         },
         {
           signal: controller.signal,
-          onEvent: (event) => {
-            if (event.type === 'step') {
-              out.progress(
-                event.step / event.totalSteps,
-                `step ${event.step}/${event.totalSteps} loss ${event.loss.toFixed(3)} ${event.imagesPerSecond.toFixed(0)} img/s ETA ${Math.round(event.etaSeconds / 60)} min`,
-              );
-            } else if (event.type === 'epoch') {
-              const line = {
-                epoch: event.epoch + 1,
-                loss: event.loss,
-                ...(event.validation
-                  ? {
-                      validationAccuracy: event.validation.accuracy,
-                      validationLoss: event.validation.loss,
-                    }
-                  : {}),
-              };
-              void appendFile(historyFile, `${JSON.stringify(line)}\n`);
-              const validationText = event.validation
-                ? `, validation accuracy ${(event.validation.accuracy * 100).toFixed(2)}%`
-                : '';
-              out.err(
-                `epoch ${event.epoch + 1}/${epochs}: loss ${event.loss.toFixed(4)}${validationText}`,
-              );
-            } else if (event.type === 'resumed') {
-              out.err(
-                `resumed from ${join(directory, 'checkpoint')} at step ${event.step} (epoch ${event.epoch + 1})`,
-              );
-            }
-          },
+          onEvent: reportTraining(out, {
+            epochs,
+            historyFile,
+            checkpointDir: join(directory, 'checkpoint'),
+          }),
         },
       );
       process.off('SIGINT', onInterrupt);
