@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ModelLoadError } from '../errors';
 import { METADATA_FILE, type ModelMetadata, parseModelMetadata } from '../metadata';
-import { ChecksumMismatchError, DownloadError, OfflineError } from './errors';
+import { ChecksumMismatchError, DownloadError, OfflineError, unlessAbsent } from './errors';
 
 /** Options of {@link fetchToBrowserCache} and {@link browserCachedModel}. */
 export interface BrowserCacheOptions {
@@ -133,14 +133,9 @@ export async function browserCachedModel(
       }),
   };
   // metadata.json is optional beside a hosted model: absent (404) or not cached offline means none.
-  const metadataBytes = await fetchToBrowserCache(
-    new URL(METADATA_FILE, modelJsonUrl).href,
-    shardOptions,
-  ).catch((error: unknown) => {
-    if ((error instanceof DownloadError && error.status === 404) || error instanceof OfflineError)
-      return undefined;
-    throw error;
-  });
+  const metadataBytes = await unlessAbsent(
+    fetchToBrowserCache(new URL(METADATA_FILE, modelJsonUrl).href, shardOptions),
+  );
   if (!metadataBytes) return { handler };
   return { handler, metadata: parseModelMetadata(parseJson(metadataBytes, METADATA_FILE)) };
 }

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { ModelLoadError } from '../errors';
 import { METADATA_FILE, type ModelMetadata, parseModelMetadata } from '../metadata';
-import { DownloadError, OfflineError } from './errors';
+import { unlessAbsent } from './errors';
 import { type FetchToCacheOptions, fetchToCache } from './fetch-to-cache';
 
 /** The weight file name {@link directoryHandler} writes (one shard). */
@@ -179,14 +179,9 @@ export async function cachedModel(
       }),
   };
   // metadata.json is optional beside a hosted model: absent (404) or not cached offline means none.
-  const metadataPath = await fetchToCache(
-    new URL(METADATA_FILE, modelJsonUrl).href,
-    shardOptions,
-  ).catch((error: unknown) => {
-    if ((error instanceof DownloadError && error.status === 404) || error instanceof OfflineError)
-      return undefined;
-    throw error;
-  });
+  const metadataPath = await unlessAbsent(
+    fetchToCache(new URL(METADATA_FILE, modelJsonUrl).href, shardOptions),
+  );
   const metadata = metadataPath
     ? parseModelMetadata(await readJson(metadataPath, METADATA_FILE))
     : undefined;

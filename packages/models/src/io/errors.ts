@@ -33,3 +33,15 @@ export class OfflineError extends ImgclsError {
     super('OFFLINE', `${url} is not cached and offline mode forbids downloading it.`);
   }
 }
+
+/**
+ * An optional file beside a hosted model (metadata.json): undefined when it is absent (HTTP 404) or not
+ * cached in offline mode; any other failure is rethrown.
+ */
+export function unlessAbsent<T>(fetching: Promise<T>): Promise<T | undefined> {
+  return fetching.catch((error: unknown) => {
+    if ((error instanceof DownloadError && error.status === 404) || error instanceof OfflineError)
+      return undefined;
+    throw error;
+  });
+}
