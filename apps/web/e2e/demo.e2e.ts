@@ -153,9 +153,12 @@ describe('the two-model demo in Chromium', () => {
 
   it('opens the file picker from the keyboard', async () => {
     await page.goto(app.url);
-    await expect
-      .poll(() => panel('cifar10').getAttribute('data-state'), { timeout: 60_000 })
-      .toMatch(/ready|unavailable/);
+    // Both panels settled first: a panel turning ready while keys are pressed re-renders the page.
+    for (const id of MODEL_IDS) {
+      await expect
+        .poll(() => panel(id).getAttribute('data-state'), { timeout: 60_000 })
+        .toMatch(/ready|unavailable/);
+    }
     let reached = false;
     for (let presses = 0; presses < 8 && !reached; presses++) {
       await page.keyboard.press('Tab');
