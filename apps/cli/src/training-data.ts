@@ -211,7 +211,7 @@ export function reportTraining(
     if (event.type === 'step') {
       terminal.progress(
         event.step / event.totalSteps,
-        `${prefix}step ${event.step}/${event.totalSteps} loss ${event.loss.toFixed(3)} ${event.imagesPerSecond.toFixed(0)} img/s ETA ${Math.round(event.etaSeconds / 60)} min`,
+        `${prefix}step ${event.step}/${event.totalSteps} loss ${event.loss.toFixed(3)} accuracy ${(event.accuracy * 100).toFixed(0)}% ${event.imagesPerSecond.toFixed(0)} img/s ETA ${Math.round(event.etaSeconds / 60)} min`,
       );
     } else if (event.type === 'epoch') {
       const line = {

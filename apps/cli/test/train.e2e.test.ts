@@ -58,7 +58,7 @@ describe('imgcls train (spawned binary)', () => {
     expect(interrupted.stderr).toMatch(/interrupted at step \d+: checkpoint saved/);
     expect(existsSync(join(workspace, 'models/tiny/checkpoint/checkpoint.json'))).toBe(true);
 
-    const resumed = await runCli(args, workspace);
+    const resumed = await runCli([...args, '--resume'], workspace);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toMatch(/resumed from .*checkpoint at step [1-9]\d* \(epoch \d+\)/);
     expect(resumed.stdout).toContain('weighted avg');
@@ -82,6 +82,16 @@ describe('imgcls train (spawned binary)', () => {
       expect(readFileSync(join(workspace, 'models/tiny', chart), 'utf8')).toMatch(/^<svg /);
     }
   }, 180_000); // two CLI processes that train 12 short epochs: room for a busy CI machine
+
+  it('refuses --resume when there is no checkpoint to continue, with a hint', async () => {
+    const result = await runCli(
+      ['train', '--data', 'set.tar.gz', '--arch', 'seedcnn', '--out', 'models/none', '--resume'],
+      workspace,
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--resume: there is no checkpoint');
+    expect(result.stderr).toContain('drop --resume');
+  });
 
   it('rejects an unknown architecture as a usage error', async () => {
     const result = await runCli(['train', '--data', 'set.tar.gz', '--arch', 'vgg99'], workspace);

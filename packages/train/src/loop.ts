@@ -83,6 +83,8 @@ export type TrainingEvent =
       readonly step: number;
       readonly totalSteps: number;
       readonly loss: number;
+      /** Share of this step's batch whose top class is its (hardest) label, under training-mode augmentation and dropout. */
+      readonly accuracy: number;
       readonly learningRate: number;
       readonly imagesPerSecond: number;
       readonly etaSeconds: number;
@@ -368,11 +370,17 @@ export async function train(
       if (batchIndex + 1 < stepsPerEpoch) prefetch(data, batchOf(batchIndex + 1));
       const { images, labels } = data.batch(indices, step);
       const learningRate = config.schedule(step);
-      const { value, grads } = tf.variableGrads(
-        () => crossEntropy(model.apply(images, { training: true }) as tf.Tensor, labels, config),
-        trainable,
-      );
+      let hits: tf.Tensor | undefined;
+      const { value, grads } = tf.variableGrads(() => {
+        const output = model.apply(images, { training: true }) as tf.Tensor;
+        // Counted from the same forward pass; not part of the loss, so the gradients are unchanged.
+        const truth = labels.rank === 2 ? tf.argMax(labels, -1) : labels;
+        hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(output, -1), truth), 'int32')));
+        return crossEntropy(output, labels, config);
+      }, trainable);
       const loss = value.dataSync()[0] as number;
+      const accuracy = ((hits as tf.Tensor).dataSync()[0] as number) / indices.length;
+      (hits as tf.Tensor).dispose();
       if (!Number.isFinite(loss)) {
         tf.dispose([value, images, labels, ...Object.values(grads)]);
         throw new NonFiniteLossError(step, loss);
@@ -398,6 +406,7 @@ export async function train(
         step,
         totalSteps,
         loss,
+        accuracy,
         learningRate,
         imagesPerSecond,
         etaSeconds: ((totalSteps - step) * config.batchSize) / Math.max(imagesPerSecond, 1e-9),

@@ -180,6 +180,7 @@ describe('train', () => {
     const model = tinyModel(3);
     const countsAtEpochEnd: number[] = [];
     const steps: number[] = [];
+    const accuracies: number[] = [];
     const result = await train(
       {
         model,
@@ -196,7 +197,10 @@ describe('train', () => {
       {
         onEvent: (event) => {
           if (event.type === 'epoch') countsAtEpochEnd.push(tf.memory().numTensors);
-          if (event.type === 'step') steps.push(event.step);
+          if (event.type === 'step') {
+            steps.push(event.step);
+            accuracies.push(event.accuracy);
+          }
         },
       },
     );
@@ -206,6 +210,11 @@ describe('train', () => {
       (result.epochs[0]?.loss as number) * 0.7,
     );
     expect(result.epochs.at(-1)?.validation?.accuracy).toBeGreaterThan(0.9);
+    // Batch accuracy as reported per step: 16 examples per batch, so multiples of 1/16, rising with training.
+    expect(accuracies.every((value) => Number.isInteger(value * 16) && value <= 1)).toBe(true);
+    const mean = (values: number[]) =>
+      values.reduce((sum, value) => sum + value, 0) / values.length;
+    expect(mean(accuracies.slice(-6))).toBeGreaterThan(mean(accuracies.slice(0, 6)));
     expect(new Set(countsAtEpochEnd.slice(1)).size).toBe(1);
   });
 

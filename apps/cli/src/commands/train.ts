@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { selectBackend } from '@imgcls/classifier';
@@ -48,6 +49,7 @@ interface TrainFlags {
   readonly testLimit?: string;
   readonly fineTuneFrom?: string;
   readonly fineTuneEpochs: string;
+  readonly resume?: boolean;
 }
 
 const ARCHITECTURES = { seedcnn: seedCnn, resnet9: resNet9 } as const;
@@ -131,6 +133,10 @@ export function registerTrain(program: Command, terminal: () => Terminal): void 
       `${TRANSFER_ARCHITECTURE} only: after the head, fine-tune the backbone from this layer on at lr/10`,
     )
     .option('--fine-tune-epochs <n>', 'epochs of fine-tuning', '2')
+    .option(
+      '--resume',
+      'continue from the checkpoint in <out>/checkpoint, and fail if there is none (the same command resumes without it too)',
+    )
     .option('-e, --epochs <n>', 'epochs', '20')
     .option('-b, --batch-size <n>', 'images per step', '64')
     .option('--lr <rate>', 'peak learning rate', '0.003')
@@ -207,6 +213,12 @@ whose settings differ from the checkpoint's (augmentation, learning rate, clippi
         ? `cifar10-${flags.arch}`
         : `${basename(resolve(flags.data)).replace(/\.(tar\.gz|tgz|tar)$/, '')}-${flags.arch}`;
       const directory = resolve(flags.out ?? `models/${modelName}`);
+      const checkpointFile = join(directory, 'checkpoint', 'checkpoint.json');
+      if (flags.resume && !existsSync(checkpointFile))
+        throw new UsageError(
+          `--resume: there is no checkpoint at ${checkpointFile}`,
+          'drop --resume to start training, or pass the --out of the run to continue',
+        );
       if (transfer)
         return trainTransfer(
           {
