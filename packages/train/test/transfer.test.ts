@@ -112,7 +112,8 @@ describe('transfer learning', () => {
   });
 
   it('fits the head on cached features; the full model then predicts what the head predicts', async () => {
-    const transfer = transferModel(backbone(), { classes: 4, seed: 2, dropout: 0.1 });
+    // No dropout: its masks are unseeded, and this test must give the same losses on every run.
+    const transfer = transferModel(backbone(), { classes: 4, seed: 2, dropout: 0 });
     const frozen = transfer.model.weights.filter((weight) => !weight.trainable);
     const before = snapshot(frozen);
     const trainImages = squares(64);
@@ -128,9 +129,9 @@ describe('transfer learning', () => {
       schedule: constant(0.05),
     });
     expect(tf.memory().numTensors).toBe(tensorsBefore + 2 * 2); // AdamW's m and v per trained weight
-    expect(result.epochs.at(-1)?.loss as number).toBeLessThan(
-      (result.epochs[0]?.loss as number) * 0.5,
-    );
+    const losses = result.epochs.map((epoch) => epoch.loss);
+    console.log(`head losses: ${losses[0]?.toFixed(3)} → ${losses.at(-1)?.toFixed(3)}`);
+    expect(losses.at(-1) as number).toBeLessThan((losses[0] as number) * 0.5);
     // The backbone did not move, and head and full model agree on unseen images.
     snapshot(frozen).forEach((values, index) => {
       expect(values).toEqual(before[index]);
