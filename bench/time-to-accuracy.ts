@@ -1,0 +1,127 @@
+/**
+ * Wall time to reach validation-accuracy thresholds on CIFAR-10, for the shipped seed-CNN recipe and, as the
+ * baseline measured in the same run, the prototype's recipe on the same architecture and data (Adam at a
+ * constant 0.001, batch 32, no augmentation, no label smoothing). Both train on wasm with @imgcls/wasm-grad.
+ * Usage: node --conditions=@imgcls/source --import tsx time-to-accuracy.ts [--epochs 10] [--limit N]
+ *   --limit trains on a seeded subset of N training images (a quick check that the bench runs).
+ */
+import '@tensorflow/tfjs-backend-wasm';
+import { CIFAR10_LABELS, seedCnn } from '@imgcls/models';
+import { PRESETS } from '@imgcls/preprocess';
+import {
+  AdamW,
+  type Augmentation,
+  constant,
+  imageSetData,
+  oneCycle,
+  readImageArchive,
+  type Schedule,
+  splitIndices,
+  train,
+} from '@imgcls/train';
+import { registerWasmGradients } from '@imgcls/wasm-grad';
+import * as tf from '@tensorflow/tfjs-core';
+import { sharedData } from '../tooling/test-data';
+
+const THRESHOLDS = [0.7, 0.75, 0.8, 0.85, 0.9] as const;
+
+function option(name: string, fallback: number): number {
+  const at = process.argv.indexOf(name);
+  return at >= 0 ? Number(process.argv[at + 1]) : fallback;
+}
+
+interface Recipe {
+  readonly name: string;
+  readonly batchSize: number;
+  readonly augmentation?: Augmentation;
+  readonly labelSmoothing: number;
+  readonly weightDecay: number;
+  readonly schedule: (totalSteps: number) => Schedule;
+}
+
+const RECIPES: readonly Recipe[] = [
+  {
+    name: 'imgcls recipe (shipped seed CNN)',
+    batchSize: 64,
+    augmentation: { cropPadding: 4, horizontalFlip: true, seed: 1 },
+    labelSmoothing: 0.1,
+    weightDecay: 5e-4,
+    schedule: (totalSteps) => oneCycle(0.002, totalSteps),
+  },
+  {
+    name: 'prototype recipe (baseline)',
+    batchSize: 32,
+    labelSmoothing: 0,
+    weightDecay: 0,
+    schedule: () => constant(0.001),
+  },
+];
+
+const archive = sharedData('cifar10/cifar10-jpg.tar.gz');
+if (!archive) {
+  console.log('time-to-accuracy: skipped, ../shared/data/cifar10/cifar10-jpg.tar.gz is absent');
+  process.exit(0);
+}
+const epochs = option('--epochs', 10);
+await tf.setBackend('wasm');
+registerWasmGradients();
+const set = await readImageArchive(archive, 'train', CIFAR10_LABELS);
+const split = splitIndices(set.count, 0.1, 1);
+const limit = option('--limit', split.train.length);
+const trainIndices = split.train.filter(
+  (_, position) => position % Math.ceil(split.train.length / limit) === 0,
+);
+const preset = { ...PRESETS.cifar10, height: set.height, width: set.width };
+console.log(
+  `CIFAR-10: ${trainIndices.length} training and ${split.validation.length} validation images, ${epochs} epochs per recipe, wasm`,
+);
+
+/** Seconds from the start of training to the end of the first epoch reaching each threshold. */
+async function timeToAccuracy(recipe: Recipe): Promise<Map<number, number>> {
+  const data = imageSetData(set, trainIndices, preset, recipe.augmentation);
+  const validation = imageSetData(set, split.validation, preset);
+  const model = seedCnn({ inputShape: [set.height, set.width, 3], classes: 10, seed: 1 });
+  const reached = new Map<number, number>();
+  const started = performance.now();
+  await train(
+    {
+      model,
+      data,
+      validation,
+      numClasses: 10,
+      epochs,
+      batchSize: recipe.batchSize,
+      optimizer: new AdamW({ weightDecay: recipe.weightDecay }),
+      schedule: recipe.schedule(epochs * Math.ceil(data.size / recipe.batchSize)),
+      labelSmoothing: recipe.labelSmoothing,
+      seed: 1,
+    },
+    {
+      onEvent: (event) => {
+        if (event.type !== 'epoch' || !event.validation) return;
+        const seconds = (performance.now() - started) / 1000;
+        console.log(
+          `  ${recipe.name}: epoch ${event.epoch + 1}, validation ${(event.validation.accuracy * 100).toFixed(2)}% at ${seconds.toFixed(0)} s`,
+        );
+        for (const threshold of THRESHOLDS)
+          if (event.validation.accuracy >= threshold && !reached.has(threshold))
+            reached.set(threshold, seconds);
+      },
+    },
+  );
+  model.dispose();
+  return reached;
+}
+
+const results = [];
+for (const recipe of RECIPES) results.push(await timeToAccuracy(recipe));
+const [ours, baseline] = results as [Map<number, number>, Map<number, number>];
+const cell = (seconds: number | undefined) =>
+  seconds === undefined ? `not in ${epochs} epochs` : `${(seconds / 60).toFixed(1)} min`;
+console.log('\nvalidation accuracy | imgcls recipe | prototype recipe | baseline / ours');
+for (const threshold of THRESHOLDS) {
+  const mine = ours.get(threshold);
+  const theirs = baseline.get(threshold);
+  const ratio = mine !== undefined && theirs !== undefined ? `${(theirs / mine).toFixed(2)}×` : '—';
+  console.log(`${(threshold * 100).toFixed(0)}% | ${cell(mine)} | ${cell(theirs)} | ${ratio}`);
+}
