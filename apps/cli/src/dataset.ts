@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LabelledBatch } from '@imgcls/metrics';
 import { type DecodedImage, decodeImage } from '@imgcls/preprocess';
-import { epochOrder, readTar, scanImageFolder } from '@imgcls/train';
+import { epochOrder, readArchiveSplit, scanImageFolder } from '@imgcls/train';
 import { UsageError } from './errors';
 
 /** One labelled image of a dataset, read lazily: decoding happens batch by batch. */
@@ -45,17 +45,7 @@ interface Split {
 }
 
 async function archiveSplit(path: string, split: string): Promise<Split> {
-  const found: Array<{ id: string; className: string; data: Uint8Array }> = [];
-  for await (const entry of readTar(path)) {
-    const parts = entry.name.replace(/^\.\//, '').split('/');
-    const splitIndex = parts.indexOf(split);
-    if (splitIndex < 0 || parts.length !== splitIndex + 3) continue;
-    found.push({
-      id: parts.slice(splitIndex).join('/'),
-      className: parts[splitIndex + 1] as string,
-      data: entry.data,
-    });
-  }
+  const found = await readArchiveSplit(path, split);
   const classes = [...new Set(found.map((entry) => entry.className))].sort();
   const examples = found.map((entry) => ({
     id: entry.id,

@@ -21,7 +21,12 @@ export {
   type CifarBatch,
   parseCifarBinary,
 } from './datasets/cifar10-binary';
-export { type ImageSet, readImageArchive } from './datasets/image-archive';
+export {
+  type ArchiveImage,
+  type ImageSet,
+  readArchiveSplit,
+  readImageArchive,
+} from './datasets/image-archive';
 export {
   IMAGE_EXTENSIONS,
   type ImageFolder,

@@ -13,6 +13,33 @@ export interface ImageSet {
   readonly classes: readonly string[];
 }
 
+/** One still-encoded image of an archive split: its path from the split on, its class folder, its bytes. */
+export interface ArchiveImage {
+  /** `<split>/<class>/<file>`: unique within the archive. */
+  readonly id: string;
+  readonly className: string;
+  readonly data: Uint8Array;
+}
+
+/**
+ * The files of one split of a tar(.gz) image-folder dataset (entries `<root>/<split>/<class>/<file>`), in
+ * archive order and not decoded: for readers that decode later, or elsewhere.
+ */
+export async function readArchiveSplit(path: string, split: string): Promise<ArchiveImage[]> {
+  const images: ArchiveImage[] = [];
+  for await (const entry of readTar(path)) {
+    const parts = entry.name.replace(/^\.\//, '').split('/');
+    const splitIndex = parts.indexOf(split);
+    if (splitIndex < 0 || parts.length !== splitIndex + 3) continue;
+    images.push({
+      id: parts.slice(splitIndex).join('/'),
+      className: parts[splitIndex + 1] as string,
+      data: entry.data,
+    });
+  }
+  return images;
+}
+
 /**
  * Reads one split of an image-folder dataset packed as a tar(.gz) — entries `<root>/<split>/<class>/<file>`,
  * such as the CIFAR-10 JPEG archive — decoding every image. Classes are the sorted folder names unless
@@ -25,13 +52,7 @@ export async function readImageArchive(
   split: string,
   classes?: readonly string[],
 ): Promise<ImageSet> {
-  const entries: Array<{ className: string; data: Uint8Array }> = [];
-  for await (const entry of readTar(path)) {
-    const parts = entry.name.replace(/^\.\//, '').split('/');
-    const splitIndex = parts.indexOf(split);
-    if (splitIndex < 0 || parts.length !== splitIndex + 3) continue;
-    entries.push({ className: parts[splitIndex + 1] as string, data: entry.data });
-  }
+  const entries = await readArchiveSplit(path, split);
   if (entries.length === 0)
     throw new DatasetFormatError(`${path} holds no images under a "${split}/<class>/" folder.`);
   const classNames = classes ?? [...new Set(entries.map((entry) => entry.className))].sort();
