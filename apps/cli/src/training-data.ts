@@ -1,6 +1,7 @@
 // The datasets `imgcls train` reads, shared by training from scratch and transfer learning.
-import { appendFile, stat } from 'node:fs/promises';
+import { appendFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { accuracy, classificationReport, confusionMatrix, formatReportText } from '@imgcls/metrics';
 import { defaultCacheDir } from '@imgcls/models/node';
 import { decodeImage, ImgclsError, type PreprocessPreset } from '@imgcls/preprocess';
 import {
@@ -237,4 +238,24 @@ export function reportTraining(
       );
     }
   };
+}
+
+/**
+ * Tests a trained model once on the test split: prints the classification report, writes the confusion
+ * matrix as `test-confusion.json` in the model folder (read by `imgcls models card`), returns the accuracy.
+ */
+export async function testModel(
+  model: LayersModel,
+  data: TrainingData,
+  classes: readonly string[],
+  directory: string,
+  terminal: Terminal,
+): Promise<number> {
+  const { truth, predicted } = await predictAll(model, data);
+  terminal.out(formatReportText(classificationReport(truth, predicted, { labels: [...classes] })));
+  await writeFile(
+    join(directory, 'test-confusion.json'),
+    JSON.stringify(Array.from(confusionMatrix(truth, predicted, classes.length).counts)),
+  );
+  return accuracy(truth, predicted);
 }

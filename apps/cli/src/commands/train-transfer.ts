@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { accuracy, classificationReport, confusionMatrix, formatReportText } from '@imgcls/metrics';
+import { accuracy } from '@imgcls/metrics';
 import type { ModelMetadata } from '@imgcls/models';
 import {
   directoryHandler,
@@ -24,7 +24,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { stratifiedSubset } from '../dataset';
 import { EXIT, UsageError } from '../errors';
 import type { Terminal } from '../terminal';
-import { type Dataset, number, predictAll, reportTraining } from '../training-data';
+import { type Dataset, number, predictAll, reportTraining, testModel } from '../training-data';
 
 /** What transfer learning takes from `imgcls train`'s flags. */
 export interface TransferSettings {
@@ -200,16 +200,14 @@ export async function trainTransfer(
         : stratifiedSubset(Array.from(dataset.testLabels), settings.testLimit, settings.seed);
     const testData = dataset.test(preset, testIndices);
     out.err(out.style('dim', `testing on ${testData.size} test images…`));
-    const { truth, predicted } = await predictAll(transfer.model, testData);
-    metrics.testAccuracy = accuracy(truth, predicted);
+    metrics.testAccuracy = await testModel(
+      transfer.model,
+      testData,
+      dataset.classes,
+      directory,
+      out,
+    );
     metrics.testImages = testData.size;
-    out.out(
-      formatReportText(classificationReport(truth, predicted, { labels: [...dataset.classes] })),
-    );
-    await writeFile(
-      join(directory, 'test-confusion.json'),
-      JSON.stringify(Array.from(confusionMatrix(truth, predicted, classes).counts)),
-    );
   }
   metrics.trainingSeconds = Math.round((Date.now() - started) / 1000);
   await transfer.model.save(directoryHandler(directory));

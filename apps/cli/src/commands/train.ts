@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { selectBackend } from '@imgcls/classifier';
-import { accuracy, classificationReport, confusionMatrix, formatReportText } from '@imgcls/metrics';
 import { CIFAR10_LABELS, type ModelMetadata, resNet9, seedCnn } from '@imgcls/models';
 import { directoryHandler, writeMetadata } from '@imgcls/models/node';
 import { PRESETS, type PreprocessPreset } from '@imgcls/preprocess';
@@ -21,7 +20,7 @@ import { registerWasmGradients } from '@imgcls/wasm-grad';
 import type { Command } from 'commander';
 import { EXIT, UsageError } from '../errors';
 import type { Terminal } from '../terminal';
-import { number, openDataset, predictAll, reportTraining } from '../training-data';
+import { number, openDataset, reportTraining, testModel } from '../training-data';
 import { trainTransfer, transferLimits } from './train-transfer';
 
 interface TrainFlags {
@@ -318,21 +317,14 @@ whose settings differ from the checkpoint's (augmentation, learning rate, clippi
         epochs,
         trainingSeconds: Math.round((Date.now() - started) / 1000),
       };
-      if (dataset.test) {
-        const { truth, predicted } = await predictAll(model, dataset.test(preset));
-        metrics.testAccuracy = accuracy(truth, predicted);
-        out.out(
-          formatReportText(
-            classificationReport(truth, predicted, { labels: [...dataset.classes] }),
-          ),
+      if (dataset.test)
+        metrics.testAccuracy = await testModel(
+          model,
+          dataset.test(preset),
+          dataset.classes,
+          directory,
+          out,
         );
-        await writeFile(
-          join(directory, 'test-confusion.json'),
-          JSON.stringify(
-            Array.from(confusionMatrix(truth, predicted, dataset.classes.length).counts),
-          ),
-        );
-      }
       if (validation)
         metrics.validationAccuracy = (
           await evaluateDataset(model, validation, {
