@@ -3,11 +3,14 @@
  * predict and of the compiled program loadClassifier runs (compileLayersModel), and the overhead of
  * `classify()` over a bare forward pass, next to the PyTorch CPU peer measured in the same invocation.
  * The model is the real quantised MobileNetV2 from ../shared/data imported with importTflite.
- * Usage: node --conditions=@imgcls/source --import tsx inference.ts [--no-peer]
+ * Usage: node --conditions=@imgcls/source --import tsx inference.ts [--no-peer] [--threads N]
+ * --threads: XNNPACK threads through setWasmBackendWithThreads (default 1). With N > 1, wall time is what
+ * the threads buy; CPU time then counts every thread, so it is no longer an idle-core estimate.
  */
 import { readFileSync } from 'node:fs';
 import { loadClassifier } from '@imgcls/classifier';
 import { compileLayersModel, importTflite, parseLabelsFile } from '@imgcls/models';
+import { setWasmBackendWithThreads } from '@imgcls/wasm-grad/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { sharedData } from '../tooling/test-data';
 import { runTorchPeer } from './lib/torch-peer';
@@ -36,11 +39,15 @@ async function time(runs: number, body: () => Promise<void> | void): Promise<num
   return times;
 }
 
+const threadsArgument = process.argv.indexOf('--threads');
+const { threads } = await setWasmBackendWithThreads({
+  threads: threadsArgument >= 0 ? Number(process.argv[threadsArgument + 1]) : 1,
+});
 const classifier = await loadClassifier(modelPath, {
   labels: parseLabelsFile(readFileSync(labelsPath, 'utf8')),
 });
 console.log(
-  `backend ${classifier.info().backend}, SIMD ${tf.env().getBool('WASM_HAS_SIMD_SUPPORT')}, threads ${tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT')}`,
+  `backend ${classifier.info().backend}, SIMD ${tf.env().getBool('WASM_HAS_SIMD_SUPPORT')}, XNNPACK threads ${threads}`,
 );
 const imported = importTflite(new Uint8Array(readFileSync(modelPath)));
 // "layers": tf.layers' own predict (symbolic execution, ReLU6 as Relu + Minimum passes); "compiled": the

@@ -14,6 +14,7 @@ import { alignLabels, type LabelAlignment, parseLabelsFile, resolveModel } from 
 import { localModel, localModelsDir, modelDirectory, modelSizeOnDisk } from '@imgcls/models/node';
 import type { DecodedImage } from '@imgcls/preprocess';
 import sharp from 'sharp';
+import { startBackend } from './backend';
 import { UsageError } from './errors';
 
 /** A classifier wrapped as a metrics `Predictor` whose probabilities are over the dataset's classes. */
@@ -77,6 +78,7 @@ export async function loadPredictor(
         }),
       )
     : undefined;
+  await startBackend();
   const classifier = await loadClassifier(reference, {
     ...(labels ? { labels } : {}),
     ...(options.offline ? { offline: true } : {}),

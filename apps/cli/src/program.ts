@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import manifest from '../package.json' with { type: 'json' };
+import { setThreads } from './backend';
 import { registerBench } from './commands/bench';
 import { registerClassify } from './commands/classify';
 import { registerCompare } from './commands/compare';
@@ -17,8 +18,15 @@ export function createProgram(): Command {
     .version(manifest.version)
     .option('-q, --quiet', 'print results and errors only')
     .option('--no-color', 'no colours (also: NO_COLOR=1)')
+    .option(
+      '--threads <n>',
+      'wasm backend: XNNPACK threads, 1–8 or auto = every core (also: IMGCLS_THREADS); fewer when other work keeps the cores busy',
+    )
     .showHelpAfterError('(run imgcls --help for usage)')
-    .exitOverride();
+    .exitOverride()
+    .hook('preAction', () =>
+      setThreads(program.opts<{ threads?: string }>().threads ?? process.env.IMGCLS_THREADS),
+    );
   const terminal = (): Terminal => {
     const globals = program.opts<{ quiet?: boolean; color?: boolean }>();
     return createTerminal({ quiet: globals.quiet ?? false, color: globals.color !== false });

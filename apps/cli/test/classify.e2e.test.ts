@@ -118,6 +118,19 @@ describe('imgcls classify (spawned binary)', () => {
     expect(unknown.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('runs wasm on the threads asked for (--threads or IMGCLS_THREADS) with the same results', () => {
+    const args = ['classify', join(photos, 'a.png'), '--model', modelDir, '--json', '-k', '2'];
+    const one = run(['--threads', '1', ...args]);
+    const two = run(args, { IMGCLS_THREADS: '2' });
+    expect(one.stderr).toContain('on wasm (1 thread)');
+    expect(two.stderr).toContain('on wasm (2 threads)');
+    expect(two.code).toBe(0);
+    expect(JSON.parse(two.stdout).predictions).toEqual(JSON.parse(one.stdout).predictions);
+    const bad = run(['--threads', '9', ...args]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--threads must be auto or an integer from 1 to 8, got "9"');
+  });
+
   it('lists the registry', () => {
     const { code, stdout } = run(['models', 'list', '--json']);
     expect(code).toBe(0);

@@ -35,8 +35,39 @@ export const AUTO_ORDER: Readonly<
   browser: ['webgpu', 'webgl', 'wasm'],
 };
 
-async function activate(name: Exclude<BackendChoice, 'auto'>): Promise<boolean> {
+/** Options of {@link selectBackend}. */
+export interface BackendOptions {
+  /**
+   * XNNPACK threads for the wasm backend in Node.js, the calling thread included (1–8), or `'auto'` for
+   * every available core (at most 8). Default 1, tfjs' stock single-threaded backend. Threads only take
+   * effect when this call is the one that initialises wasm; afterwards the count is fixed. On a machine
+   * with free cores this project measured MobileNetV2-224 1.8x faster with 2 threads, and training
+   * 1.5x; on cores busy with other work, threads can be slower. Browsers ignore it (tfjs decides there,
+   * and only on cross-origin-isolated pages).
+   */
+  readonly threads?: number | 'auto';
+}
+
+/** Starts wasm with XNNPACK threads in Node through @imgcls/wasm-grad/node, kept out of browser bundles. */
+async function activateThreadedWasm(threads: number | 'auto'): Promise<boolean> {
+  const { setWasmBackendWithThreads } = (await importOptional(
+    '@imgcls/wasm-grad/node',
+  )) as typeof import('@imgcls/wasm-grad/node');
+  await setWasmBackendWithThreads(threads === 'auto' ? {} : { threads });
+  return true;
+}
+
+async function activate(
+  name: Exclude<BackendChoice, 'auto'>,
+  options: BackendOptions,
+): Promise<boolean> {
   if (tf.getBackend() === name) return true;
+  const threads = options.threads ?? 1;
+  // The registry, not tf.findBackend: that would start the stock single-threaded wasm.
+  if (name === 'wasm' && IS_NODE && threads !== 1 && !('wasm' in tf.engine().registry)) {
+    // A bad thread count is the caller's error, not an unavailable backend: let it through.
+    return activateThreadedWasm(threads);
+  }
   if (!tf.engine().registryFactory[name]) {
     try {
       await BACKEND_MODULES[name]();
@@ -56,11 +87,15 @@ async function activate(name: Exclude<BackendChoice, 'auto'>): Promise<boolean> 
  * first that works of {@link AUTO_ORDER}. Called once when a classifier loads, never inside `classify`.
  *
  * @throws BackendUnavailableError when the requested backend (or, for auto, every candidate) fails.
+ * @throws WasmGradError `INVALID_ARGUMENT` for a thread count outside 1–8.
  */
-export async function selectBackend(choice: BackendChoice = 'auto'): Promise<string> {
+export async function selectBackend(
+  choice: BackendChoice = 'auto',
+  options: BackendOptions = {},
+): Promise<string> {
   const candidates = choice === 'auto' ? AUTO_ORDER[IS_NODE ? 'node' : 'browser'] : [choice];
   for (const candidate of candidates) {
-    if (await activate(candidate)) return candidate;
+    if (await activate(candidate, options)) return candidate;
   }
   throw new BackendUnavailableError(
     choice,

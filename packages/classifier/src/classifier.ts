@@ -14,7 +14,7 @@ import {
 import * as tfconv from '@tensorflow/tfjs-converter';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { type BackendChoice, selectBackend } from './backend';
+import { type BackendChoice, type BackendOptions, selectBackend } from './backend';
 import { DisposedError } from './errors';
 import { Explainer, type ExplainOptions, type Explanation } from './explain';
 import { type ModelReference, resolveSource, type SourceOptions } from './source';
@@ -38,6 +38,8 @@ export interface Prediction {
 export interface LoadOptions extends SourceOptions {
   /** Backend to run on; `'auto'` (default) picks tfjs-node when installed, else wasm (Node) or webgl/wasm (browser). */
   readonly backend?: BackendChoice;
+  /** wasm in Node: XNNPACK threads, see {@link BackendOptions.threads} (default 1). */
+  readonly threads?: BackendOptions['threads'];
   /** Metadata to use instead of (or when there is no) `metadata.json`. */
   readonly metadata?: ModelMetadata;
   /** Largest image accepted, in pixels (default 50 MP). */
@@ -51,6 +53,8 @@ export interface ClassifierInfo {
   readonly origin: string;
   readonly format: ModelMetadata['format'];
   readonly backend: string;
+  /** Threads the wasm backend computes with (absent on other backends). */
+  readonly threads?: number;
   readonly inputSize: { readonly height: number; readonly width: number };
   readonly labels: number;
   readonly parameters?: number;
@@ -98,7 +102,14 @@ export async function loadClassifier(
   reference: ModelReference,
   options: LoadOptions = {},
 ): Promise<ImageClassifier> {
-  const backend = await selectBackend(options.backend);
+  const backend = await selectBackend(
+    options.backend,
+    options.threads !== undefined ? { threads: options.threads } : {},
+  );
+  const threads =
+    backend === 'wasm'
+      ? (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount()
+      : undefined;
   const resolved = await resolveSource(reference, options);
   const metadata = options.metadata ?? resolved.metadata;
   if (!metadata) {
@@ -119,7 +130,13 @@ export async function loadClassifier(
       { cause: error },
     );
   }
-  const classifier = new Classifier(model, metadata, resolved.origin, backend, options.maxPixels);
+  const classifier = new Classifier(
+    model,
+    metadata,
+    resolved.origin,
+    { backend, ...(threads !== undefined ? { threads } : {}) },
+    options.maxPixels,
+  );
   try {
     classifier.warmUp();
   } catch (error) {
@@ -140,7 +157,8 @@ class Classifier implements ImageClassifier {
     private readonly model: LoadedModel,
     readonly metadata: ModelMetadata,
     private readonly origin: string,
-    private readonly backend: string,
+    /** Where it runs: the backend's name and, on wasm, its thread count. */
+    private readonly runtime: Pick<ClassifierInfo, 'backend' | 'threads'>,
     private readonly maxPixels: number | undefined,
   ) {
     if (model instanceof tfl.LayersModel) {
@@ -225,7 +243,7 @@ class Classifier implements ImageClassifier {
       name: this.metadata.name,
       origin: this.origin,
       format: this.metadata.format,
-      backend: this.backend,
+      ...this.runtime,
       inputSize: { height: this.metadata.preset.height, width: this.metadata.preset.width },
       labels: this.metadata.labels.length,
       ...(parameters !== undefined ? { parameters } : {}),

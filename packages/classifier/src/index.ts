@@ -1,4 +1,4 @@
-export { AUTO_ORDER, type BackendChoice, selectBackend } from './backend';
+export { AUTO_ORDER, type BackendChoice, type BackendOptions, selectBackend } from './backend';
 export {
   type ClassifierInfo,
   type ImageClassifier,

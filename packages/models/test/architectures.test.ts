@@ -80,21 +80,26 @@ describe('architectures', () => {
     model.dispose();
   });
 
-  it('builds ResNet-9 with the parameters its layers imply', () => {
-    const model = resNet9();
-    const convs =
-      conv(3, 3, 64, false) +
-      conv(3, 64, 128, false) +
-      2 * conv(3, 128, 128, false) +
-      conv(3, 128, 256, false) +
-      conv(3, 256, 512, false) +
-      2 * conv(3, 512, 512, false);
-    const bnChannels = 64 + 128 + 2 * 128 + 256 + 512 + 2 * 512;
-    expect(countParams(model)).toEqual({
-      total: convs + 4 * bnChannels + dense(512, 10),
-      trainable: convs + 2 * bnChannels + dense(512, 10),
-    });
-    model.dispose();
+  it('builds ResNet-9, at full and half width, with the parameters its layers imply', () => {
+    for (const [width, c] of [
+      [1, 64],
+      [0.5, 32],
+    ] as const) {
+      const model = resNet9(width === 1 ? {} : { width });
+      const convs =
+        conv(3, 3, c, false) +
+        conv(3, c, 2 * c, false) +
+        2 * conv(3, 2 * c, 2 * c, false) +
+        conv(3, 2 * c, 4 * c, false) +
+        conv(3, 4 * c, 8 * c, false) +
+        2 * conv(3, 8 * c, 8 * c, false);
+      const bnChannels = c + 2 * c + 2 * 2 * c + 4 * c + 8 * c + 2 * 8 * c;
+      expect(countParams(model)).toEqual({
+        total: convs + 4 * bnChannels + dense(8 * c, 10),
+        trainable: convs + 2 * bnChannels + dense(8 * c, 10),
+      });
+      model.dispose();
+    }
   });
 
   it('runs a forward pass on wasm giving probabilities, deterministically with a seed', () => {
@@ -149,6 +154,7 @@ describe('architectures', () => {
       () => seedCnn({ classes: 0 }),
       () => resNet9({ inputShape: [32, 32, 1] }),
       () => resNet9({ logitScale: 0 }),
+      () => resNet9({ width: 0 }),
     ];
     const messages = attempts.map((attempt) => {
       try {

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { getThreadsCount, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
-import { env, findBackend, setBackend } from '@tensorflow/tfjs-core';
+import { engine, env, findBackend, setBackend } from '@tensorflow/tfjs-core';
 import { WasmGradError } from './errors';
 
 /** Options of {@link setWasmBackendWithThreads}. */
@@ -52,7 +52,8 @@ export async function setWasmBackendWithThreads(
       `threads must be an integer from 1 to ${MAX_THREADS}, got ${threads}.`,
     );
   }
-  if (findBackend('wasm')) {
+  // Not findBackend('wasm'): for a registered but unstarted backend it starts the stock one.
+  if ('wasm' in engine().registry) {
     throw new WasmGradError(
       'WASM_BACKEND_ALREADY_INITIALIZED',
       'The wasm backend is already initialised, and its thread count cannot change. Call setWasmBackendWithThreads() before tf.setBackend("wasm"), tf.ready() or any tensor operation.',

@@ -3,6 +3,7 @@ import { quantile } from '@imgcls/metrics';
 import type { DecodedImage } from '@imgcls/preprocess';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Command } from 'commander';
+import { startBackend } from '../backend';
 import { positiveInteger } from '../numbers';
 import type { Terminal } from '../terminal';
 
@@ -58,6 +59,7 @@ warm the backend up first. Other processes on the machine slow the numbers down.
       const batchSize = positiveInteger(flags.batchSize, '--batch-size');
       const runs = positiveInteger(flags.runs, '--runs');
       if (!out.quiet) out.err(out.style('dim', `loading ${flags.model}…`));
+      await startBackend();
       const classifier = await loadClassifier(flags.model, flags.offline ? { offline: true } : {});
       try {
         const info = classifier.info();

@@ -1,6 +1,7 @@
 import { type ImageClassifier, loadClassifier } from '@imgcls/classifier';
 import { type DecodedImage, decodeImage, ImgclsError } from '@imgcls/preprocess';
 import type { Command } from 'commander';
+import { startBackend } from '../backend';
 import { EXIT, UsageError } from '../errors';
 import { type ClassifyOutcome, CSV_HEADER, formatOutcome, type OutputFormat } from '../format';
 import { type ClassifyInput, expandInputs, inputName } from '../inputs';
@@ -98,6 +99,7 @@ Examples:
         );
 
       if (!out.quiet) out.err(out.style('dim', `loading ${flags.model}…`));
+      await startBackend();
       const classifier: ImageClassifier = await loadClassifier(
         flags.model,
         flags.offline ? { offline: true } : {},
@@ -107,7 +109,7 @@ Examples:
         out.err(
           out.style(
             'dim',
-            `${info.name} on ${info.backend}, ${info.labels} labels, ${inputs.length} image(s)`,
+            `${info.name} on ${info.backend}${info.threads ? ` (${info.threads} thread${info.threads > 1 ? 's' : ''})` : ''}, ${info.labels} labels, ${inputs.length} image(s)`,
           ),
         );
       }

@@ -3,6 +3,7 @@ import { type CamMethod, type ImageClassifier, loadClassifier } from '@imgcls/cl
 import { decodeImage } from '@imgcls/preprocess';
 import type { Command } from 'commander';
 import sharp from 'sharp';
+import { startBackend } from '../backend';
 import { UsageError } from '../errors';
 import type { Terminal } from '../terminal';
 
@@ -100,6 +101,7 @@ Examples:
 
       const decoded = await decodeImage(image, maxPixels ? { maxPixels } : {});
       if (!out.quiet) out.err(out.style('dim', `loading ${flags.model}…`));
+      await startBackend();
       const classifier: ImageClassifier = await loadClassifier(
         flags.model,
         flags.offline ? { offline: true } : {},

@@ -1,11 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { basename, join, relative, resolve } from 'node:path';
-import {
-  type BackendChoice,
-  type ImageClassifier,
-  loadClassifier,
-  selectBackend,
-} from '@imgcls/classifier';
+import { type BackendChoice, type ImageClassifier, loadClassifier } from '@imgcls/classifier';
 import { argmax, type EvaluationResult, evaluate, type LabelledBatch } from '@imgcls/metrics';
 import {
   type ModelMetadata,
@@ -31,6 +26,7 @@ import type { DecodedImage } from '@imgcls/preprocess';
 import { type ImageSet, readImageArchive } from '@imgcls/train';
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Command } from 'commander';
+import { startBackend } from '../backend';
 import { UsageError } from '../errors';
 import { machineDescription, modelFactRows, testReport, writeTestCharts } from '../model-card';
 import type { Terminal } from '../terminal';
@@ -307,7 +303,7 @@ MODEL_CARD.md with a Quantisation section; load it like any model folder (loadCl
       let accuracy: ExportReport['accuracy'];
       let quantisedEvaluation: EvaluationResult | undefined;
       if (images && saved.metadata) {
-        const backend = await selectBackend('auto');
+        const backend = await startBackend();
         out.err(
           `measuring on ${images.count} ${flags.split} images of ${flags.data} (${backend})…`,
         );

@@ -3,6 +3,7 @@ import { basename, resolve } from 'node:path';
 import { importTflite, parseLabelsFile, tfliteMetadata } from '@imgcls/models';
 import { directoryHandler, writeMetadata } from '@imgcls/models/node';
 import type { Command } from 'commander';
+import { startBackend } from '../backend';
 import { UsageError } from '../errors';
 import type { Terminal } from '../terminal';
 
@@ -52,8 +53,7 @@ Examples:
           throw new UsageError(`cannot read ${flags.labels}`, 'pass the labels file with --labels');
         }),
       );
-      const { selectBackend } = await import('@imgcls/classifier');
-      await selectBackend('auto');
+      await startBackend();
       const imported = importTflite(new Uint8Array(bytes), { name: id });
       const metadata = tfliteMetadata(imported, { id, labels, source: basename(file) });
       await imported.model.save(directoryHandler(directory));

@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { selectBackend } from '@imgcls/classifier';
 import { CIFAR10_LABELS, type ModelMetadata, resNet9, seedCnn } from '@imgcls/models';
 import { directoryHandler, writeMetadata } from '@imgcls/models/node';
 import { PRESETS, type PreprocessPreset } from '@imgcls/preprocess';
@@ -18,6 +17,7 @@ import {
 } from '@imgcls/train';
 import { registerWasmGradients } from '@imgcls/wasm-grad';
 import type { Command } from 'commander';
+import { startBackend } from '../backend';
 import { EXIT, UsageError } from '../errors';
 import type { Terminal } from '../terminal';
 import { number, openDataset, reportTraining, testModel } from '../training-data';
@@ -49,6 +49,7 @@ interface TrainFlags {
   readonly fineTuneFrom?: string;
   readonly fineTuneEpochs: string;
   readonly resume?: boolean;
+  readonly width?: string;
 }
 
 const ARCHITECTURES = { seedcnn: seedCnn, resnet9: resNet9 } as const;
@@ -97,6 +98,7 @@ function newFlags(flags: TrainFlags): string {
     flags.cutmix ? ` --cutmix ${flags.cutmix}` : '',
     flags.clipNorm !== DEFAULT_CLIP_NORM ? ` --clip-norm ${flags.clipNorm}` : '',
     flags.imageSize ? ` --image-size ${flags.imageSize}` : '',
+    flags.width ? ` --width ${flags.width}` : '',
   ].join('');
 }
 
@@ -132,6 +134,10 @@ export function registerTrain(program: Command, terminal: () => Terminal): void 
       `${TRANSFER_ARCHITECTURE} only: after the head, fine-tune the backbone from this layer on at lr/10`,
     )
     .option('--fine-tune-epochs <n>', 'epochs of fine-tuning', '2')
+    .option(
+      '--width <w>',
+      'resnet9 only: channel multiplier (0.5 = 32–256 channels, about 4x less compute per image)',
+    )
     .option(
       '--resume',
       'continue from the checkpoint in <out>/checkpoint, and fail if there is none (the same command resumes without it too)',
@@ -200,7 +206,10 @@ whose settings differ from the checkpoint's (augmentation, learning rate, clippi
       const clipNorm = number(flags.clipNorm, '--clip-norm', 1e-6, 1e6);
       const validationSplit = number(flags.validationSplit, '--validation-split', 0, 0.5);
       const augmentation = augmentationOf(flags, seed);
-      const backend = await selectBackend('auto');
+      if (flags.width && flags.arch !== 'resnet9')
+        throw new UsageError('--width applies to --arch resnet9 only');
+      const widthMultiplier = flags.width ? number(flags.width, '--width', 0.125, 4) : undefined;
+      const backend = await startBackend();
       if (backend === 'wasm') registerWasmGradients();
       out.err(out.style('dim', `reading ${flags.data}…`));
       const started = Date.now();
@@ -208,9 +217,10 @@ whose settings differ from the checkpoint's (augmentation, learning rate, clippi
       const isCifar =
         dataset.classes.length === CIFAR10_LABELS.length &&
         dataset.classes.every((name, index) => name === CIFAR10_LABELS[index]);
+      const arch = `${flags.arch}${widthMultiplier ? `-w${widthMultiplier}` : ''}`;
       const modelName = isCifar
-        ? `cifar10-${flags.arch}`
-        : `${basename(resolve(flags.data)).replace(/\.(tar\.gz|tgz|tar)$/, '')}-${flags.arch}`;
+        ? `cifar10-${arch}`
+        : `${basename(resolve(flags.data)).replace(/\.(tar\.gz|tgz|tar)$/, '')}-${arch}`;
       const directory = resolve(flags.out ?? `models/${modelName}`);
       const checkpointFile = join(directory, 'checkpoint', 'checkpoint.json');
       if (flags.resume && !existsSync(checkpointFile))
@@ -248,6 +258,7 @@ whose settings differ from the checkpoint's (augmentation, learning rate, clippi
         inputShape: [height, width, 3],
         classes: dataset.classes.length,
         seed,
+        ...(widthMultiplier ? { width: widthMultiplier } : {}),
       });
       const totalSteps = epochs * Math.ceil(data.size / batchSize);
       const schedule =
@@ -288,7 +299,7 @@ whose settings differ from the checkpoint's (augmentation, learning rate, clippi
           // Checked on resume beside the loop's and the data's own settings (clipping, augmentation).
           settings: {
             source: dataset.kind,
-            architecture: flags.arch,
+            architecture: arch,
             learningRate: peakRate,
             optimizer: flags.optimizer,
             schedule: flags.schedule,
@@ -336,7 +347,7 @@ whose settings differ from the checkpoint's (augmentation, learning rate, clippi
       const metadata: ModelMetadata = {
         schemaVersion: 1,
         id: modelName,
-        name: `${flags.arch} trained on ${isCifar ? 'CIFAR-10' : basename(resolve(flags.data))} by imgcls`,
+        name: `${flags.arch}${widthMultiplier ? ` (width ${widthMultiplier})` : ''} trained on ${isCifar ? 'CIFAR-10' : basename(resolve(flags.data))} by imgcls`,
         version: new Date().toISOString().slice(0, 10),
         format: 'layers-model',
         architecture: flags.arch,
