@@ -191,9 +191,13 @@ export async function predictAll(
   return { truth, predicted };
 }
 
+/** How often training without a terminal prints a progress line. */
+const PROGRESS_LOG_MS = 60_000;
+
 /**
  * The training events a user sees: a progress line per step, a line per epoch (also appended to the
- * model folder's history.jsonl, so the curves survive interruptions and resumes), and resumptions.
+ * model folder's history.jsonl with the time it ended, so the curves survive interruptions and resumes),
+ * a plain progress line a minute when stderr is no terminal, and resumptions.
  * `phase` names the stage when a run has several (transfer learning's head, then fine-tuning), and
  * `epochOffset` numbers its epochs after the earlier stages' in the history.
  */
@@ -208,12 +212,16 @@ export function reportTraining(
   },
 ): (event: TrainingEvent) => void {
   const prefix = options.phase ? `${options.phase} ` : '';
+  // Without a terminal (a log file, CI) the progress bar is not drawn: a plain line a minute instead.
+  let lastLogged = Date.now();
   return (event) => {
     if (event.type === 'step') {
-      terminal.progress(
-        event.step / event.totalSteps,
-        `${prefix}step ${event.step}/${event.totalSteps} loss ${event.loss.toFixed(3)} accuracy ${(event.accuracy * 100).toFixed(0)}% ${event.imagesPerSecond.toFixed(0)} img/s ETA ${Math.round(event.etaSeconds / 60)} min`,
-      );
+      const label = `${prefix}step ${event.step}/${event.totalSteps} loss ${event.loss.toFixed(3)} accuracy ${(event.accuracy * 100).toFixed(0)}% ${event.imagesPerSecond.toFixed(0)} img/s ETA ${Math.round(event.etaSeconds / 60)} min`;
+      terminal.progress(event.step / event.totalSteps, label);
+      if (!terminal.interactive && !terminal.quiet && Date.now() - lastLogged >= PROGRESS_LOG_MS) {
+        lastLogged = Date.now();
+        terminal.err(label);
+      }
     } else if (event.type === 'epoch') {
       const line = {
         epoch: (options.epochOffset ?? 0) + event.epoch + 1,
@@ -224,6 +232,8 @@ export function reportTraining(
               validationLoss: event.validation.loss,
             }
           : {}),
+        // When the epoch ended: with the run's start, the wall time to each accuracy.
+        endedAt: new Date().toISOString(),
       };
       void appendFile(options.historyFile, `${JSON.stringify(line)}\n`);
       const validationText = event.validation

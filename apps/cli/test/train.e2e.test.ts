@@ -65,11 +65,13 @@ describe('imgcls train (spawned binary)', () => {
     const metadata = JSON.parse(readFileSync(join(workspace, 'models/tiny/metadata.json'), 'utf8'));
     expect(metadata.metrics.testAccuracy).toBeGreaterThanOrEqual(0);
     expect(metadata.source).toContain('imgcls train --data set.tar.gz --arch seedcnn');
-    const epochs = readFileSync(join(workspace, 'models/tiny/history.jsonl'), 'utf8')
+    const history = readFileSync(join(workspace, 'models/tiny/history.jsonl'), 'utf8')
       .trim()
       .split('\n')
-      .map((line) => JSON.parse(line).epoch);
-    expect(epochs).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+      .map((line) => JSON.parse(line));
+    expect(history.map((line) => line.epoch)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    const ends = history.map((line) => Date.parse(line.endedAt));
+    expect(ends.every((end, i) => Number.isFinite(end) && end >= (ends[i - 1] ?? 0))).toBe(true);
 
     const card = await runCli(['models', 'card', 'models/tiny'], workspace);
     expect(card.code, card.stderr).toBe(0);
@@ -93,10 +95,17 @@ describe('imgcls train (spawned binary)', () => {
     expect(result.stderr).toContain('drop --resume');
   });
 
-  it('rejects an unknown architecture as a usage error', async () => {
+  it('rejects an unknown architecture, and --width outside resnet9, as usage errors', async () => {
     const result = await runCli(['train', '--data', 'set.tar.gz', '--arch', 'vgg99'], workspace);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('unknown --arch "vgg99"');
+    const width = ['train', '--data', 'set.tar.gz', '--width', '0.5'];
+    const seed = await runCli([...width, '--arch', 'seedcnn'], workspace);
+    expect(seed.code).toBe(2);
+    expect(seed.stderr).toContain('--width applies to --arch resnet9 only');
+    const zero = await runCli([...width.slice(0, 4), '0'], workspace);
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toContain('--width must be a number from 0.125 to 4, got "0"');
   });
 });
 
