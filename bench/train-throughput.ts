@@ -3,10 +3,11 @@
  * wasm backend with @imgcls/wasm-grad, next to the PyTorch CPU peer measured in the same invocation.
  * Usage: node --conditions=@imgcls/source --import tsx train-throughput.ts [--quick] [--no-peer]
  *   [--threads N] [--profile]
- * --threads: XNNPACK threads through setWasmBackendWithThreads (default 1, the stock single-threaded
- * backend: on a machine whose cores are busy with other work, 2 threads measured slower, see the
- * wasm-grad README). --profile: also print the most expensive kernels per step.
+ * --threads: XNNPACK threads through setWasmBackendWithThreads (default: every core, at most 8, as the
+ * PyTorch peer uses them; 1 is tfjs' stock backend). On cores busy with other work threads can be slower,
+ * see the wasm-grad README. --profile: also print the most expensive kernels per step.
  */
+import { availableParallelism } from 'node:os';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 // The union package registers tfjs-core's gradients (tfjs-core alone registers none).
@@ -21,7 +22,10 @@ import { runTorchPeer } from './lib/torch-peer';
 const quick = process.argv.includes('--quick');
 const profile = process.argv.includes('--profile');
 const threadsArgument = process.argv.indexOf('--threads');
-const threads = threadsArgument >= 0 ? Number(process.argv[threadsArgument + 1]) : 1;
+const threads =
+  threadsArgument >= 0
+    ? Number(process.argv[threadsArgument + 1])
+    : Math.min(8, availableParallelism());
 
 interface Net {
   readonly name: string;
