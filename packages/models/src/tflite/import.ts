@@ -139,10 +139,13 @@ function weightQuantization(graph: TfliteGraph): ImportedTflite['quantization'] 
   return weights.some((tensor) => tensor?.type !== 'float32') ? 'per-tensor' : 'float';
 }
 
-/** A unique, Keras-legal layer name derived from the TFLite tensor name. */
+/**
+ * A unique, Keras-legal layer name derived from the TFLite tensor name. The converter joins the names of
+ * the ops it fused with ';' (`.../expand/Relu6;.../expand/add_fold;...`); the first is the layer's own.
+ */
 function layerName(tensor: TfliteTensor, used: Set<string>): string {
   const base =
-    tensor.name.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^[^A-Za-z]/, 't') ||
+    (tensor.name.split(';')[0] ?? '').replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^[^A-Za-z]/, 't') ||
     `tensor_${tensor.index}`;
   let name = base;
   for (let suffix = 1; used.has(name); suffix++) name = `${base}_${suffix}`;
