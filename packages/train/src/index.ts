@@ -52,7 +52,10 @@ export { AdamW, type AdamWOptions, type Optimizer, Sgd, type SgdOptions } from '
 export { epochOrder } from './order';
 export { constant, cosine, oneCycle, type Schedule, stepDecay, warmup } from './schedules';
 export {
+  type FineTuneSplit,
   featureData,
+  frozenFeatureData,
+  splitAtLayer,
   type TransferModel,
   type TransferOptions,
   transferModel,

@@ -1,3 +1,4 @@
+import { compileLayersModel } from '@imgcls/models';
 import { InvalidArgumentError } from '@imgcls/preprocess';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -187,5 +188,118 @@ export async function featureData(
         ),
       };
     },
+  };
+}
+
+/** A model cut in two for fine-tuning by {@link splitAtLayer}; both parts share the model's layers. */
+export interface FineTuneSplit {
+  /** The model's input → the input of the cut layer: the frozen layers, run outside the gradient tape. */
+  readonly frozen: tfl.LayersModel;
+  /** The cut layer's input → the model's output: what trains (pair it with {@link frozenFeatureData}). */
+  readonly trainable: tfl.LayersModel;
+}
+
+/** The node of `layer` that `model`'s own graph uses, found by walking back from the outputs. */
+function modelNodeOf(model: tfl.LayersModel, layer: tfl.layers.Layer) {
+  const seen = new Set<number>();
+  const pending = [...model.outputs];
+  for (let tensor = pending.pop(); tensor; tensor = pending.pop()) {
+    if (seen.has(tensor.id)) continue;
+    seen.add(tensor.id);
+    const node = tensor.sourceLayer.inboundNodes[tensor.nodeIndex];
+    if (!node) continue;
+    if (tensor.sourceLayer === layer) return node;
+    pending.push(...node.inputTensors);
+  }
+  return undefined;
+}
+
+/**
+ * Cuts a model at a layer for fine-tuning: `frozen` computes the cut layer's input, `trainable` runs
+ * the cut layer and everything after it. Trained on {@link frozenFeatureData}, only `trainable` is under
+ * the gradient tape, so the frozen layers cost one inference pass (fused by `compileLayersModel`) and no
+ * gradient memory: a MobileNetV2-224 fine-tuned from its last block trains at batch 64 in wasm's 4 GB,
+ * where the whole model under the tape ran out of memory. Training `trainable` updates the original
+ * model's weights (the layers are shared); save the original.
+ *
+ * @throws InvalidArgumentError when the model has no such layer, the layer has several inputs, or a
+ *   connection skips over the cut (a residual branch from before it): cut at the start of a block.
+ */
+export function splitAtLayer(model: tfl.LayersModel, layerName: string): FineTuneSplit {
+  const start = model.layers.findIndex((layer) => layer.name === layerName);
+  const first = model.layers[start];
+  if (!first) {
+    throw new InvalidArgumentError(
+      `The model has no layer "${layerName}". Layer names are printed by model.summary().`,
+    );
+  }
+  const cut = modelNodeOf(model, first)?.inputTensors;
+  if (cut?.length !== 1 || !cut[0]) {
+    throw new InvalidArgumentError(
+      `Layer "${layerName}" does not take exactly one input, so the model cannot be cut there.`,
+    );
+  }
+  const cutTensor = cut[0];
+  const after = new Set(model.layers.slice(start));
+  const cutInput = tfl.input({ shape: cutTensor.shape.slice(1) as number[] });
+  const rebuilt = new Map<number, tfl.SymbolicTensor>([[cutTensor.id, cutInput]]);
+  // Applies the layers after the cut again, on the new input, in the order the outputs need them.
+  const rebuild = (tensor: tfl.SymbolicTensor): tfl.SymbolicTensor => {
+    const done = rebuilt.get(tensor.id);
+    if (done) return done;
+    const layer = tensor.sourceLayer;
+    const node = layer.inboundNodes[tensor.nodeIndex];
+    if (!after.has(layer) || !node) {
+      throw new InvalidArgumentError(
+        `Layer "${layerName}" cannot be the cut: "${layer.name}" from before it feeds a later layer directly (a skip connection). Cut at the start of a block.`,
+      );
+    }
+    const inputs = node.inputTensors.map(rebuild);
+    const outputs = layer.apply(
+      inputs.length === 1 ? (inputs[0] as tfl.SymbolicTensor) : inputs,
+      node.callArgs,
+    ) as tfl.SymbolicTensor | tfl.SymbolicTensor[];
+    const list = Array.isArray(outputs) ? outputs : [outputs];
+    node.outputTensors.forEach((output, index) => {
+      rebuilt.set(output.id, list[index] as tfl.SymbolicTensor);
+    });
+    return rebuilt.get(tensor.id) as tfl.SymbolicTensor;
+  };
+  return {
+    frozen: tfl.model({ inputs: model.inputs, outputs: cutTensor, name: `${model.name}_frozen` }),
+    trainable: tfl.model({
+      inputs: cutInput,
+      outputs: model.outputs.map(rebuild),
+      name: `${model.name}_trainable`,
+    }),
+  };
+}
+
+/**
+ * `data` with every batch's images replaced by the frozen part's output, computed per batch (fused by
+ * `compileLayersModel` where it can, else `predict`) outside the gradient tape. Augmentation still
+ * applies to the images first. Call `dispose()` when training ends, to free the fused weights.
+ */
+export function frozenFeatureData(
+  frozen: tfl.LayersModel,
+  data: TrainingData,
+): TrainingData & { dispose(): void } {
+  // A snapshot of the frozen weights is right here: they do not change while the rest trains.
+  const compiled = compileLayersModel(frozen);
+  const run = (images: tf.Tensor) =>
+    compiled ? compiled.execute(images) : (frozen.predict(images) as tf.Tensor);
+  return {
+    size: data.size,
+    ...(data.settings ? { settings: data.settings } : {}),
+    ...(data.load
+      ? { load: (indices: readonly number[]) => data.load?.(indices) ?? Promise.resolve() }
+      : {}),
+    batch(indices, step) {
+      const batch = data.batch(indices, step);
+      const images = tf.tidy(() => run(batch.images)) as tf.Tensor4D;
+      batch.images.dispose();
+      return { images, labels: batch.labels };
+    },
+    dispose: () => compiled?.dispose(),
   };
 }

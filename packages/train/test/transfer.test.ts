@@ -9,6 +9,8 @@ import {
   constant,
   evaluateData,
   featureData,
+  frozenFeatureData,
+  splitAtLayer,
   type TrainingData,
   train,
   transferModel,
@@ -172,6 +174,89 @@ describe('transfer learning', () => {
     });
     expect(snapshot(layer2)[0]).not.toEqual(before2[0]);
     transfer.model.dispose();
+  });
+
+  it('fine-tunes through a split model exactly as through the whole one, with the frozen part off the tape', async () => {
+    const initial = backbone();
+    const initialBlock2 = snapshot(initial.getLayer('block2_conv').weights);
+    initial.dispose();
+    const leaks: number[] = [];
+    const fineTune = async (split: boolean) => {
+      const transfer = transferModel(backbone(), { classes: 4, seed: 5, dropout: 0 });
+      const before = tf.memory().numTensors;
+      unfreezeFrom(transfer.model, 'block2_conv');
+      const data = squares(32);
+      const parts = split ? splitAtLayer(transfer.model, 'block2_conv') : undefined;
+      const features = parts ? frozenFeatureData(parts.frozen, data) : undefined;
+      await train({
+        model: parts?.trainable ?? transfer.model,
+        data: features ?? data,
+        numClasses: 4,
+        epochs: 2,
+        batchSize: 16,
+        optimizer: new AdamW({ weightDecay: 0 }),
+        schedule: constant(0.01),
+        seed: 1,
+      });
+      features?.dispose();
+      leaks.push(tf.memory().numTensors - before);
+      return transfer.model;
+    };
+    const whole = await fineTune(false);
+    const split = await fineTune(true);
+    // Whatever the loop keeps (optimizer state), splitting adds nothing to it.
+    expect(leaks[1]).toBe(leaks[0]);
+    const [wholeWeights, splitWeights] = [whole, split].map((model) =>
+      snapshot(model.trainableWeights),
+    );
+    expect(splitWeights).toHaveLength(4);
+    splitWeights.forEach((values, index) => {
+      const reference = wholeWeights[index] as Float32Array;
+      if (index < 2) expect(values).not.toEqual(initialBlock2[index]);
+      values.forEach((value, at) => {
+        expect(value).toBeCloseTo(reference[at] as number, 4);
+      });
+    });
+    // The split trained the original model's layers: its own predictions changed with them.
+    const { images } = squares(4).batch([0, 1, 2, 3]);
+    const [a, b] = [whole, split].map((model) => model.predict(images) as tf.Tensor);
+    const [aValues, bValues] = [a, b].map((t) => Array.from((t as tf.Tensor).dataSync()));
+    bValues.forEach((value, at) => {
+      expect(value).toBeCloseTo(aValues[at] as number, 4);
+    });
+    tf.dispose([images, a as tf.Tensor, b as tf.Tensor]);
+    split.dispose();
+    whole.dispose();
+  });
+
+  it('refuses to cut where a connection skips over the cut', () => {
+    const input = tfl.input({ shape: [8, 8, 4] });
+    const a = tfl.layers
+      .conv2d({ filters: 4, kernelSize: 3, padding: 'same', name: 'res_a' })
+      .apply(input) as tfl.SymbolicTensor;
+    const b = tfl.layers
+      .conv2d({ filters: 4, kernelSize: 3, padding: 'same', name: 'res_b' })
+      .apply(a) as tfl.SymbolicTensor;
+    const c = tfl.layers
+      .conv2d({ filters: 4, kernelSize: 3, padding: 'same', name: 'res_c' })
+      .apply(b) as tfl.SymbolicTensor;
+    const sum = tfl.layers.add({ name: 'res_add' }).apply([a, c]) as tfl.SymbolicTensor;
+    const model = tfl.model({ inputs: input, outputs: sum });
+    expect(() => splitAtLayer(model, 'res_c')).toThrow(
+      /"res_a" from before it feeds a later layer/,
+    );
+    expect(() => splitAtLayer(model, 'res_add')).toThrow(/does not take exactly one input/);
+    expect(() => splitAtLayer(model, 'nope')).toThrow(InvalidArgumentError);
+    // At the start of the block the shortcut is the cut tensor itself: a valid cut.
+    const x = tf.randomUniform([2, 8, 8, 4], -1, 1, 'float32', 7);
+    const parts = splitAtLayer(model, 'res_b');
+    const direct = model.predict(x) as tf.Tensor;
+    const viaParts = tf.tidy(
+      () => parts.trainable.predict(parts.frozen.predict(x) as tf.Tensor) as tf.Tensor,
+    );
+    expect(Array.from(viaParts.dataSync())).toEqual(Array.from(direct.dataSync()));
+    tf.dispose([x, direct, viaParts]);
+    model.dispose();
   });
 
   it('saves and reloads as an ordinary layers model with the same predictions', async () => {

@@ -14,6 +14,8 @@ import {
   type Augmentation,
   cosine,
   featureData,
+  frozenFeatureData,
+  splitAtLayer,
   splitIndices,
   type TrainingData,
   train,
@@ -141,24 +143,33 @@ export async function trainTransfer(
   if (settings.fineTuneFrom) {
     const trainable = unfreezeFrom(transfer.model, settings.fineTuneFrom);
     out.err(`fine-tuning from ${settings.fineTuneFrom}: ${trainable} trainable weight tensors`);
-    const data = settings.augmentation
-      ? dataset.subset(pick(split.train), preset, settings.augmentation)
-      : trainImages;
+    // Only the layers from the cut on run under the gradient tape; the frozen part is one fused
+    // inference pass per batch (the whole MobileNetV2-224 under the tape exhausted wasm's memory).
+    const parts = splitAtLayer(transfer.model, settings.fineTuneFrom);
+    const data = frozenFeatureData(
+      parts.frozen,
+      settings.augmentation
+        ? dataset.subset(pick(split.train), preset, settings.augmentation)
+        : trainImages,
+    );
+    const validation = validationImages
+      ? frozenFeatureData(parts.frozen, validationImages)
+      : undefined;
     const controller = new AbortController();
     const onInterrupt = () => controller.abort();
     process.once('SIGINT', onInterrupt);
     const result = await train(
       {
         ...base,
-        model: transfer.model,
+        model: parts.trainable,
         data,
-        ...(validationImages ? { validation: validationImages } : {}),
+        ...(validation ? { validation } : {}),
         epochs: settings.fineTuneEpochs,
-        batchSize: Math.min(settings.batchSize, 32),
+        batchSize: settings.batchSize,
         optimizer: new AdamW({ weightDecay: 1e-4 }),
         schedule: cosine(
           settings.learningRate / 10,
-          settings.fineTuneEpochs * Math.ceil(data.size / Math.min(settings.batchSize, 32)),
+          settings.fineTuneEpochs * Math.ceil(data.size / settings.batchSize),
         ),
         checkpointDir: join(directory, 'checkpoint'),
         checkpointEvery: 50,
@@ -175,6 +186,8 @@ export async function trainTransfer(
       },
     );
     process.off('SIGINT', onInterrupt);
+    data.dispose();
+    validation?.dispose();
     out.endProgress();
     if (result.status === 'aborted') {
       out.err(
