@@ -52,6 +52,9 @@ export interface RegistrationReport {
   readonly alreadyRegistered: readonly string[];
 }
 
+/** The kernel configurations this package registered, to recognise them on a second call. */
+const registered = new Set<KernelConfig>();
+
 /**
  * Registers the gradient kernels that let TensorFlow.js train convolutional networks on the `wasm`
  * backend: the missing `Conv2DBackpropFilter` and depthwise gradients, and faster replacements for
@@ -71,20 +74,31 @@ export function registerWasmGradients(): RegistrationReport {
   const alreadyRegistered: string[] = [];
   for (const config of GRADIENT_KERNELS) {
     const existing = getKernel(config.kernelName, 'wasm');
-    if (existing === config) {
+    if (existing && registered.has(existing)) {
       alreadyRegistered.push(config.kernelName);
       continue;
     }
     // A replacement that delegates needs wasm's own kernel (missing if tfjs-backend-wasm is not loaded yet).
     if (DELEGATING_KERNELS.has(config) && !existing) continue;
+    let registration = config;
     if (existing) {
-      if (DELEGATING_KERNELS.has(config)) keepStockKernel(config.kernelName, existing.kernelFunc);
+      if (DELEGATING_KERNELS.has(config)) {
+        keepStockKernel(config.kernelName, existing.kernelFunc);
+        // The stock kernel binds its wasm function in its setup, which the backend runs when it
+        // starts: a replacement registered before tf.setBackend('wasm') must carry it along.
+        registration = {
+          ...config,
+          ...(existing.setupFunc ? { setupFunc: existing.setupFunc } : {}),
+          ...(existing.disposeFunc ? { disposeFunc: existing.disposeFunc } : {}),
+        };
+      }
       unregisterKernel(config.kernelName, 'wasm');
       replaced.push(config.kernelName);
     } else {
       added.push(config.kernelName);
     }
-    registerKernel(config);
+    registered.add(registration);
+    registerKernel(registration);
   }
   for (const gradient of [fusedBatchNormGradConfig, clipByValueGradConfig]) {
     if (getGradient(gradient.kernelName) !== gradient) registerGradient(gradient);
