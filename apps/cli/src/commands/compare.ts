@@ -68,7 +68,9 @@ interface MarkdownInput {
 
 function comparisonMarkdown(input: MarkdownInput): string {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
-  const backend = input.loaded[0]?.info.backend ?? 'unknown';
+  const info = input.loaded[0]?.info;
+  const threads = info?.threads ? ` (${info.threads} thread${info.threads > 1 ? 's' : ''})` : '';
+  const backend = `${info?.backend ?? 'unknown'}${threads}`;
   const name = (k: number) => input.classes[k] ?? String(k);
   const sections = input.evaluations.map((evaluation, index) => {
     const loaded = input.loaded[index] as LoadedPredictor;
