@@ -119,6 +119,18 @@ export function transferModel(backbone: tfl.LayersModel, options: TransferOption
   };
 }
 
+/** Where the named layer is in the model's topological order. @throws InvalidArgumentError if absent. */
+function layerIndex(model: tfl.LayersModel, layerName: string): number {
+  const index = model.layers.findIndex((layer) => layer.name === layerName);
+  if (index < 0) {
+    const names = model.layers.map((layer) => layer.name);
+    throw new InvalidArgumentError(
+      `The model has no layer "${layerName}". Its last layers are: ${names.slice(-8).join(', ')} (model.summary() lists all).`,
+    );
+  }
+  return index;
+}
+
 /**
  * Opens the top of a transferred backbone for fine-tuning: the named layer and every layer after it
  * (in the model's topological order) become trainable, every layer before it frozen. Fine-tune with a
@@ -130,12 +142,7 @@ export function transferModel(backbone: tfl.LayersModel, options: TransferOption
  * @throws InvalidArgumentError when the model has no such layer.
  */
 export function unfreezeFrom(model: tfl.LayersModel, layerName: string): number {
-  const start = model.layers.findIndex((layer) => layer.name === layerName);
-  if (start < 0) {
-    throw new InvalidArgumentError(
-      `The model has no layer "${layerName}". Layer names are printed by model.summary().`,
-    );
-  }
+  const start = layerIndex(model, layerName);
   model.layers.forEach((layer, index) => {
     layer.trainable = index >= start;
   });
@@ -226,13 +233,8 @@ function modelNodeOf(model: tfl.LayersModel, layer: tfl.layers.Layer) {
  *   connection skips over the cut (a residual branch from before it): cut at the start of a block.
  */
 export function splitAtLayer(model: tfl.LayersModel, layerName: string): FineTuneSplit {
-  const start = model.layers.findIndex((layer) => layer.name === layerName);
-  const first = model.layers[start];
-  if (!first) {
-    throw new InvalidArgumentError(
-      `The model has no layer "${layerName}". Layer names are printed by model.summary().`,
-    );
-  }
+  const start = layerIndex(model, layerName);
+  const first = model.layers[start] as tfl.layers.Layer;
   const cut = modelNodeOf(model, first)?.inputTensors;
   if (cut?.length !== 1 || !cut[0]) {
     throw new InvalidArgumentError(

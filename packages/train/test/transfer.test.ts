@@ -206,9 +206,8 @@ describe('transfer learning', () => {
     const split = await fineTune(true);
     // Whatever the loop keeps (optimizer state), splitting adds nothing to it.
     expect(leaks[1]).toBe(leaks[0]);
-    const [wholeWeights, splitWeights] = [whole, split].map((model) =>
-      snapshot(model.trainableWeights),
-    );
+    const wholeWeights = snapshot(whole.trainableWeights);
+    const splitWeights = snapshot(split.trainableWeights);
     expect(splitWeights).toHaveLength(4);
     splitWeights.forEach((values, index) => {
       const reference = wholeWeights[index] as Float32Array;
@@ -219,12 +218,13 @@ describe('transfer learning', () => {
     });
     // The split trained the original model's layers: its own predictions changed with them.
     const { images } = squares(4).batch([0, 1, 2, 3]);
-    const [a, b] = [whole, split].map((model) => model.predict(images) as tf.Tensor);
-    const [aValues, bValues] = [a, b].map((t) => Array.from((t as tf.Tensor).dataSync()));
+    const a = whole.predict(images) as tf.Tensor;
+    const b = split.predict(images) as tf.Tensor;
+    const [aValues, bValues] = [Array.from(a.dataSync()), Array.from(b.dataSync())];
     bValues.forEach((value, at) => {
       expect(value).toBeCloseTo(aValues[at] as number, 4);
     });
-    tf.dispose([images, a as tf.Tensor, b as tf.Tensor]);
+    tf.dispose([images, a, b]);
     split.dispose();
     whole.dispose();
   });
