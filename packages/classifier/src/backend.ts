@@ -41,8 +41,8 @@ export interface BackendOptions {
    * XNNPACK threads for the wasm backend in Node.js, the calling thread included (1–8), or `'auto'` for
    * every available core (at most 8). Default 1, tfjs' stock single-threaded backend. Threads only take
    * effect when this call is the one that initialises wasm; afterwards the count is fixed. On a machine
-   * with free cores this project measured MobileNetV2-224 1.8x faster with 2 threads, and training
-   * 1.5x; on cores busy with other work, threads can be slower. Browsers ignore it (tfjs decides there,
+   * with free cores this project measured MobileNetV2-224 1.7–1.9x faster with 2 threads, and
+   * training 1.5x; on cores busy with other work, threads can be slower. Browsers ignore it (tfjs decides there,
    * and only on cross-origin-isolated pages).
    */
   readonly threads?: number | 'auto';
