@@ -110,6 +110,10 @@ describe('imgcls train --arch mobilenetv2: transfer learning (spawned binary)', 
     expect(metadata.metrics.testAccuracy).toBeGreaterThanOrEqual(0.9);
     const history = readFileSync(join(folder, 'history.jsonl'), 'utf8').trim().split('\n');
     expect(history).toHaveLength(31);
+    // The recorded validation accuracy is the fine-tuned model's, as its last epoch measured it.
+    expect(metadata.metrics.validationAccuracy).toBe(
+      JSON.parse(history.at(-1) as string).validationAccuracy,
+    );
 
     const classified = await runCli(
       ['classify', join('flowers', 'test', 'iris', '0.png'), '--model', folder, '--json'],

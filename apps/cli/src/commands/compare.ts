@@ -115,7 +115,7 @@ Measured with:
 - command: \`${commandLine()}\` (in this repository: \`node apps/cli/dist/cli.js\` in place of \`imgcls\`, from the repository root, after a build)
 - images: ${input.data.description}
 - wall time: ${input.evaluations.map((evaluation, index) => `${evaluation.name} ${Math.round(input.seconds[index] as number)} s`).join(', ')} (reading, decoding, preprocessing and inference)
-- machine: ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, TF.js ${backend} backend; load average ${input.load.toFixed(1)} when the run started (other jobs shared the CPUs, so latencies are pessimistic)
+- machine: ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, TF.js ${backend} backend; load average ${input.load.toFixed(1)} when the run started${input.load >= cpus().length / 2 ? ' (other jobs shared the CPUs, so latencies are pessimistic)' : ''}
 - date: ${new Date().toISOString().slice(0, 10)}
 
 Every model saw the same images in the same order. **accuracy** is top-1; **macro F1** averages the

@@ -203,7 +203,11 @@ export async function trainTransfer(
     trainingImages: trainImages.size,
   };
   if (validationFeatures) {
-    const { truth, predicted } = await predictAll(transfer.head, validationFeatures);
+    // After fine-tuning the cached features are stale: the whole model sees the validation images again.
+    const { truth, predicted } =
+      settings.fineTuneFrom && validationImages
+        ? await predictAll(transfer.model, validationImages)
+        : await predictAll(transfer.head, validationFeatures);
     metrics.validationAccuracy = accuracy(truth, predicted);
   }
   if (dataset.test && dataset.testLabels) {
