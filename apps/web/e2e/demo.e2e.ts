@@ -77,8 +77,14 @@ describe('the two-model demo in Chromium', () => {
     const cifarState = await panel('cifar10').getAttribute('data-state');
     if (!mobileNet.served)
       console.warn('[web e2e] no MobileNetV2 to serve (shared data absent): expecting its message');
-    expect(mobileNetState).toBe(mobileNet.served ? 'ready' : 'unavailable');
-    expect(cifarState).toBe(cifarFolder ? 'ready' : 'unavailable');
+    const reason = async (id: string) =>
+      (await page.getByTestId(`unavailable-${id}`).count())
+        ? await page.getByTestId(`unavailable-${id}`).textContent()
+        : '';
+    expect(mobileNetState, await reason('mobilenet-v2')).toBe(
+      mobileNet.served ? 'ready' : 'unavailable',
+    );
+    expect(cifarState, await reason('cifar10')).toBe(cifarFolder ? 'ready' : 'unavailable');
     for (const [id, state] of [
       ['mobilenet-v2', mobileNetState],
       ['cifar10', cifarState],

@@ -48,6 +48,19 @@ export interface BackendOptions {
   readonly threads?: number | 'auto';
 }
 
+/**
+ * The wasm backend's thread count in Node, where this package starts it; undefined in browsers, whose
+ * bundles may hold a second copy of tfjs-backend-wasm that never initialised (it throws there).
+ */
+export async function wasmThreadCount(): Promise<number | undefined> {
+  if (!IS_NODE) return undefined;
+  try {
+    return (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
+  } catch {
+    return undefined;
+  }
+}
+
 /** Starts wasm with XNNPACK threads in Node through @imgcls/wasm-grad/node, kept out of browser bundles. */
 async function activateThreadedWasm(threads: number | 'auto'): Promise<boolean> {
   const { setWasmBackendWithThreads } = (await importOptional(

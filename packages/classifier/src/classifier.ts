@@ -14,7 +14,7 @@ import {
 import * as tfconv from '@tensorflow/tfjs-converter';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { type BackendChoice, type BackendOptions, selectBackend } from './backend';
+import { type BackendChoice, type BackendOptions, selectBackend, wasmThreadCount } from './backend';
 import { DisposedError } from './errors';
 import { Explainer, type ExplainOptions, type Explanation } from './explain';
 import { type ModelReference, resolveSource, type SourceOptions } from './source';
@@ -53,7 +53,7 @@ export interface ClassifierInfo {
   readonly origin: string;
   readonly format: ModelMetadata['format'];
   readonly backend: string;
-  /** Threads the wasm backend computes with (absent on other backends). */
+  /** Threads the wasm backend computes with, in Node (absent on other backends and in browsers). */
   readonly threads?: number;
   readonly inputSize: { readonly height: number; readonly width: number };
   readonly labels: number;
@@ -106,10 +106,7 @@ export async function loadClassifier(
     options.backend,
     options.threads !== undefined ? { threads: options.threads } : {},
   );
-  const threads =
-    backend === 'wasm'
-      ? (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount()
-      : undefined;
+  const threads = backend === 'wasm' ? await wasmThreadCount() : undefined;
   const resolved = await resolveSource(reference, options);
   const metadata = options.metadata ?? resolved.metadata;
   if (!metadata) {
