@@ -79,7 +79,7 @@ describe('the two-model demo in Chromium', () => {
       console.warn('[web e2e] no MobileNetV2 to serve (shared data absent): expecting its message');
     const reason = async (id: string) =>
       (await page.getByTestId(`unavailable-${id}`).count())
-        ? await page.getByTestId(`unavailable-${id}`).textContent()
+        ? ((await page.getByTestId(`unavailable-${id}`).textContent()) ?? '')
         : '';
     expect(mobileNetState, await reason('mobilenet-v2')).toBe(
       mobileNet.served ? 'ready' : 'unavailable',
