@@ -3,8 +3,10 @@
  * baseline measured in the same run, the prototype's recipe on the same architecture and data (Adam at a
  * constant 0.001, batch 32, no augmentation, no label smoothing). Both train on wasm with @imgcls/wasm-grad.
  * Usage: node --conditions=@imgcls/source --import tsx time-to-accuracy.ts [--epochs 10] [--limit N]
+ *   [--threads N]
  *   --limit trains on a seeded subset of N training images (a quick check that the bench runs).
  */
+import { availableParallelism } from 'node:os';
 import '@tensorflow/tfjs-backend-wasm';
 import { CIFAR10_LABELS, seedCnn } from '@imgcls/models';
 import { PRESETS } from '@imgcls/preprocess';
@@ -20,7 +22,7 @@ import {
   train,
 } from '@imgcls/train';
 import { registerWasmGradients } from '@imgcls/wasm-grad';
-import * as tf from '@tensorflow/tfjs-core';
+import { setWasmBackendWithThreads } from '@imgcls/wasm-grad/node';
 import { sharedData } from '../tooling/test-data';
 
 const THRESHOLDS = [0.7, 0.75, 0.8, 0.85, 0.9] as const;
@@ -63,8 +65,12 @@ if (!archive) {
   process.exit(0);
 }
 const epochs = option('--epochs', 10);
-await tf.setBackend('wasm');
+// Every core, as `imgcls train` uses them by default; --threads 1 for tfjs' stock backend.
+const { threads } = await setWasmBackendWithThreads({
+  threads: option('--threads', Math.min(8, availableParallelism())),
+});
 registerWasmGradients();
+console.log(`wasm backend, XNNPACK threads ${threads}`);
 const set = await readImageArchive(archive, 'train', CIFAR10_LABELS);
 const split = splitIndices(set.count, 0.1, 1);
 const limit = option('--limit', split.train.length);
