@@ -14,6 +14,7 @@ import { conv2DBackpropFilterConfig } from './kernels/conv2d-backprop-filter';
 import { conv2DBackpropInputConfig } from './kernels/conv2d-backprop-input';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './kernels/depthwise-backprop-filter';
 import { depthwiseConv2dNativeBackpropInputConfig } from './kernels/depthwise-backprop-input';
+import { identityConfig } from './kernels/identity';
 import { meanConfig, sumConfig } from './kernels/leading-axis-reductions';
 import { maxPoolGradConfig } from './kernels/max-pool-grad';
 import { keepStockKernel } from './stock-kernels';
@@ -28,6 +29,7 @@ const GRADIENT_KERNELS: readonly KernelConfig[] = [
   meanConfig,
   batchMatMulConfig,
   clipByValueGradKernelConfig,
+  identityConfig,
 ];
 
 /** Replacements that delegate some cases to the wasm backend's own kernel. */

@@ -378,6 +378,27 @@ describe('gradient kernels match the cpu backend', () => {
     }
   });
 
+  it('Identity shares the data instead of copying it, which outlives the original', async () => {
+    await tf.setBackend('wasm');
+    const backend = tf.backend();
+    const buffers = () => backend.numDataIds();
+    const original = tf.tensor2d([1, -2, 3, 4.5, 0, 6], [2, 3]);
+    const before = buffers();
+    const copy = tf.clone(original);
+    expect(buffers()).toBe(before); // no new buffer
+    original.dispose();
+    expect(Array.from(copy.dataSync())).toEqual([1, -2, 3, 4.5, 0, 6]);
+    expect(copy.shape).toEqual([2, 3]);
+    const variable = tf.variable(copy);
+    const zeros = tf.zeros([2, 3]);
+    variable.assign(zeros);
+    zeros.dispose();
+    expect(Array.from(copy.dataSync())).toEqual([1, -2, 3, 4.5, 0, 6]); // assignment took new data
+    copy.dispose();
+    variable.dispose();
+    expect(buffers()).toBe(before - 1);
+  });
+
   it('leaks no tensors or wasm memory across repeated gradient steps', async () => {
     await tf.setBackend('wasm');
     const x = tf.tensor4d(randomValues(2 * 9 * 9 * 3, 3), [2, 9, 9, 3]);
