@@ -62,7 +62,8 @@ const registered = new Set<KernelConfig>();
  * backend: the missing `Conv2DBackpropFilter` and depthwise gradients, and faster replacements for
  * `Conv2DBackpropInput` and `MaxPoolGrad`, and `Sum`/`Mean` that reduce leading axes (per-channel
  * statistics) in one pass instead of transposing first (other reductions still use wasm's own), and
- * a `BatchMatMul` that transposes its operands up front instead of inside the product. It also replaces tfjs-core's `FusedBatchNorm` gradient
+ * a `BatchMatMul` that transposes its operands up front instead of inside the product, and an `Identity`
+ * that shares its input's data instead of copying it. It also replaces tfjs-core's `FusedBatchNorm` gradient
  * with an equivalent one that broadcasts instead of tiling (a gradient is shared by all backends, so
  * this speeds every backend up), and the `ClipByValue` (ReLU6) gradient with one that runs as a
  * single kernel on wasm (tfjs-core's formula elsewhere). Explicit and idempotent: importing this package changes nothing;
