@@ -390,7 +390,7 @@ describe('gradient kernels match the cpu backend', () => {
     expect(Array.from(copy.dataSync())).toEqual([1, -2, 3, 4.5, 0, 6]);
     expect(copy.shape).toEqual([2, 3]);
     const variable = tf.variable(copy);
-    const zeros = tf.zeros([2, 3]);
+    const zeros = tf.zerosLike(copy);
     variable.assign(zeros);
     zeros.dispose();
     expect(Array.from(copy.dataSync())).toEqual([1, -2, 3, 4.5, 0, 6]); // assignment took new data
