@@ -1,4 +1,4 @@
-import { selectBackend } from '@imgcls/classifier';
+import { type ClassifierInfo, selectBackend } from '@imgcls/classifier';
 import { UsageError } from './errors';
 
 /**
@@ -25,4 +25,10 @@ export function setThreads(value: string | undefined): void {
  */
 export function startBackend(): Promise<string> {
   return selectBackend('auto', { threads });
+}
+
+/** The backend as reports name it: `wasm (2 threads)`, or just its name where threads are unknown. */
+export function backendLabel(info: Pick<ClassifierInfo, 'backend' | 'threads'>): string {
+  if (!info.threads) return info.backend;
+  return `${info.backend} (${info.threads} thread${info.threads > 1 ? 's' : ''})`;
 }

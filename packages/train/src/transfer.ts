@@ -293,9 +293,7 @@ export function frozenFeatureData(
   return {
     size: data.size,
     ...(data.settings ? { settings: data.settings } : {}),
-    ...(data.load
-      ? { load: (indices: readonly number[]) => data.load?.(indices) ?? Promise.resolve() }
-      : {}),
+    ...(data.load ? { load: data.load.bind(data) } : {}),
     batch(indices, step) {
       const batch = data.batch(indices, step);
       const images = tf.tidy(() => run(batch.images)) as tf.Tensor4D;

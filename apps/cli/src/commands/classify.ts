@@ -1,7 +1,7 @@
 import { type ImageClassifier, loadClassifier } from '@imgcls/classifier';
 import { type DecodedImage, decodeImage, ImgclsError } from '@imgcls/preprocess';
 import type { Command } from 'commander';
-import { startBackend } from '../backend';
+import { backendLabel, startBackend } from '../backend';
 import { EXIT, UsageError } from '../errors';
 import { type ClassifyOutcome, CSV_HEADER, formatOutcome, type OutputFormat } from '../format';
 import { type ClassifyInput, expandInputs, inputName } from '../inputs';
@@ -109,7 +109,7 @@ Examples:
         out.err(
           out.style(
             'dim',
-            `${info.name} on ${info.backend}${info.threads ? ` (${info.threads} thread${info.threads > 1 ? 's' : ''})` : ''}, ${info.labels} labels, ${inputs.length} image(s)`,
+            `${info.name} on ${backendLabel(info)}, ${info.labels} labels, ${inputs.length} image(s)`,
           ),
         );
       }

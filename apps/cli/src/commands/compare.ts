@@ -10,6 +10,7 @@ import {
 } from '@imgcls/metrics';
 import { localModelsDir } from '@imgcls/models/node';
 import type { Command } from 'commander';
+import { backendLabel } from '../backend';
 import type { LabelledImages } from '../dataset';
 import { UsageError } from '../errors';
 import {
@@ -69,8 +70,7 @@ interface MarkdownInput {
 function comparisonMarkdown(input: MarkdownInput): string {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const info = input.loaded[0]?.info;
-  const threads = info?.threads ? ` (${info.threads} thread${info.threads > 1 ? 's' : ''})` : '';
-  const backend = `${info?.backend ?? 'unknown'}${threads}`;
+  const backend = info ? backendLabel(info) : 'unknown';
   const name = (k: number) => input.classes[k] ?? String(k);
   const sections = input.evaluations.map((evaluation, index) => {
     const loaded = input.loaded[index] as LoadedPredictor;

@@ -140,6 +140,8 @@ export async function trainTransfer(
   );
   out.endProgress();
 
+  // The fine-tuned model's validation accuracy, as the loop measured it after its last epoch.
+  let fineTunedValidation: number | undefined;
   if (settings.fineTuneFrom) {
     const trainable = unfreezeFrom(transfer.model, settings.fineTuneFrom);
     out.err(`fine-tuning from ${settings.fineTuneFrom}: ${trainable} trainable weight tensors`);
@@ -186,6 +188,7 @@ export async function trainTransfer(
       },
     );
     process.off('SIGINT', onInterrupt);
+    fineTunedValidation = result.epochs.at(-1)?.validation?.accuracy;
     data.dispose();
     validation?.dispose();
     out.endProgress();
@@ -202,8 +205,9 @@ export async function trainTransfer(
     epochs: settings.epochs + (settings.fineTuneFrom ? settings.fineTuneEpochs : 0),
     trainingImages: trainImages.size,
   };
-  if (validationFeatures) {
-    // After fine-tuning the cached features are stale: the whole model sees the validation images again.
+  if (fineTunedValidation !== undefined) metrics.validationAccuracy = fineTunedValidation;
+  else if (validationFeatures) {
+    // After fine-tuning (resumed with no epoch left) the cached features are stale: use the whole model.
     const { truth, predicted } =
       settings.fineTuneFrom && validationImages
         ? await predictAll(transfer.model, validationImages)
