@@ -9,13 +9,12 @@
  * the threads buy; CPU time then counts every thread, so it is no longer an idle-core estimate.
  */
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { loadClassifier } from '@imgcls/classifier';
 import { compileLayersModel, importTflite, parseLabelsFile } from '@imgcls/models';
-import { setWasmBackendWithThreads } from '@imgcls/wasm-grad/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { sharedData } from '../tooling/test-data';
 import { runTorchPeer } from './lib/torch-peer';
+import { startWasmFromArguments } from './lib/wasm-threads';
 
 const modelPath = sharedData('mobilenet-v2/mobilenet_v2_1.0_224_quant.tflite');
 const labelsPath = sharedData('mobilenet-v2/imagenet_labels.txt');
@@ -41,13 +40,7 @@ async function time(runs: number, body: () => Promise<void> | void): Promise<num
   return times;
 }
 
-const threadsArgument = process.argv.indexOf('--threads');
-const { threads } = await setWasmBackendWithThreads({
-  threads:
-    threadsArgument >= 0
-      ? Number(process.argv[threadsArgument + 1])
-      : Math.min(8, availableParallelism()),
-});
+const threads = await startWasmFromArguments();
 const classifier = await loadClassifier(modelPath, {
   labels: parseLabelsFile(readFileSync(labelsPath, 'utf8')),
 });

@@ -6,7 +6,6 @@
  *   [--threads N]
  *   --limit trains on a seeded subset of N training images (a quick check that the bench runs).
  */
-import { availableParallelism } from 'node:os';
 import '@tensorflow/tfjs-backend-wasm';
 import { CIFAR10_LABELS, seedCnn } from '@imgcls/models';
 import { PRESETS } from '@imgcls/preprocess';
@@ -22,8 +21,8 @@ import {
   train,
 } from '@imgcls/train';
 import { registerWasmGradients } from '@imgcls/wasm-grad';
-import { setWasmBackendWithThreads } from '@imgcls/wasm-grad/node';
 import { sharedData } from '../tooling/test-data';
+import { startWasmFromArguments } from './lib/wasm-threads';
 
 const THRESHOLDS = [0.7, 0.75, 0.8, 0.85, 0.9] as const;
 
@@ -66,9 +65,7 @@ if (!archive) {
 }
 const epochs = option('--epochs', 10);
 // Every core, as `imgcls train` uses them by default; --threads 1 for tfjs' stock backend.
-const { threads } = await setWasmBackendWithThreads({
-  threads: option('--threads', Math.min(8, availableParallelism())),
-});
+const threads = await startWasmFromArguments();
 registerWasmGradients();
 console.log(`wasm backend, XNNPACK threads ${threads}`);
 const set = await readImageArchive(archive, 'train', CIFAR10_LABELS);

@@ -8,25 +8,19 @@
  * PyTorch peer uses them; 1 is tfjs' stock backend). On cores busy with other work threads can be slower,
  * see the wasm-grad README. --profile: also print the most expensive kernels per step.
  */
-import { availableParallelism } from 'node:os';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 // The union package registers tfjs-core's gradients (tfjs-core alone registers none).
 import '@tensorflow/tfjs';
 import { mobileNetV2, resNet9, seedCnn } from '@imgcls/models';
 import { registerWasmGradients } from '@imgcls/wasm-grad';
-import { setWasmBackendWithThreads } from '@imgcls/wasm-grad/node';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { formatKernelTimes, type KernelTimes, profileKernels } from './lib/kernel-profile';
 import { runTorchPeer } from './lib/torch-peer';
+import { startWasmFromArguments } from './lib/wasm-threads';
 
 const quick = process.argv.includes('--quick');
 const profile = process.argv.includes('--profile');
-const threadsArgument = process.argv.indexOf('--threads');
-const threads =
-  threadsArgument >= 0
-    ? Number(process.argv[threadsArgument + 1])
-    : Math.min(8, availableParallelism());
 
 interface Net {
   readonly name: string;
@@ -93,7 +87,7 @@ async function measure(net: Net, kernelTimes?: KernelTimes): Promise<number> {
   return (net.steps * net.batch) / seconds;
 }
 
-const { threads: activeThreads } = await setWasmBackendWithThreads({ threads });
+const activeThreads = await startWasmFromArguments();
 registerWasmGradients();
 const kernelTimes = profile ? profileKernels('wasm') : undefined;
 console.log(
