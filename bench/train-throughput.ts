@@ -3,10 +3,10 @@
  * wasm backend with @imgcls/wasm-grad, next to the PyTorch CPU peer measured in the same invocation, at
  * the peer's batch sizes (seed CNN 128, ResNet-9 64).
  * Usage: node --conditions=@imgcls/source --import tsx train-throughput.ts [--quick] [--no-peer]
- *   [--threads N] [--profile]
+ *   [--threads N] [--profile] [--net <name>]
  * --threads: XNNPACK threads through setWasmBackendWithThreads (default: every core, at most 8, as the
  * PyTorch peer uses them; 1 is tfjs' stock backend). On cores busy with other work threads can be slower,
- * see the wasm-grad README. --profile: also print the most expensive kernels per step.
+ * see the wasm-grad README. --profile: also print the most expensive kernels per step. --net: only the nets whose name contains <name> (case-insensitive), e.g. `--net resnet`.
  */
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
@@ -21,6 +21,9 @@ import { startWasmFromArguments } from './lib/wasm-threads';
 
 const quick = process.argv.includes('--quick');
 const profile = process.argv.includes('--profile');
+const netFilter = process.argv.includes('--net')
+  ? process.argv[process.argv.indexOf('--net') + 1]?.toLowerCase()
+  : undefined;
 
 interface Net {
   readonly name: string;
@@ -101,7 +104,9 @@ if ('unavailable' in peer)
 else console.log(`PyTorch peer: torch ${peer.version}`);
 
 console.log('\nnet                      imgcls img/s   torch img/s   ratio   target');
-for (const net of NETS) {
+for (const net of NETS.filter((candidate) =>
+  netFilter ? candidate.name.toLowerCase().includes(netFilter) : true,
+)) {
   const ours = await measure(net, kernelTimes);
   const theirs = !('unavailable' in peer) && net.peer ? peer[net.peer] : undefined;
   const ratio = theirs ? (ours / theirs).toFixed(2) : '—';
