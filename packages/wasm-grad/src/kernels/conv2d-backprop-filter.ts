@@ -138,11 +138,12 @@ function patchRows(
               rows.fill(0, rowIndex, rowIndex + outWidth);
               continue;
             }
-            if (inFrom > 0) rows.fill(0, rowIndex, rowIndex + inFrom);
+            // Plain loops: the runs of padding are a value or two, too short for fill().
+            for (let index = rowIndex; index < rowIndex + inFrom; index++) rows[index] = 0;
             let from = rowStart + (inFrom * strideWidth + columnOffset) * inChannels + channel;
             for (let index = rowIndex + inFrom; index < rowIndex + inTo; index++, from += step)
               rows[index] = input[from] as number;
-            if (inTo < outWidth) rows.fill(0, rowIndex + inTo, rowIndex + outWidth);
+            for (let index = rowIndex + inTo; index < rowIndex + outWidth; index++) rows[index] = 0;
           }
         }
       }

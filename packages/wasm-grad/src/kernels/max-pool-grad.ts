@@ -30,17 +30,11 @@ export const maxPoolGradConfig: KernelConfig = {
     // Allocate first: growing the wasm heap detaches views taken before.
     const inputGradient = wasm.makeOutput(input.shape, 'float32');
     const gradientValues = wasm.typedArrayFromHeap(inputGradient) as Float32Array;
+    gradientValues.fill(0);
     const inputValues = wasm.typedArrayFromHeap(input) as Float32Array;
     const outputGradient = wasm.typedArrayFromHeap(dy) as Float32Array;
-    if (isTiled2x2(info)) {
-      // The tiles write every value they cover; only a last odd row or column is left to zero.
-      if (info.outHeight * 2 < info.inHeight || info.outWidth * 2 < info.inWidth)
-        gradientValues.fill(0);
-      routeTiled2x2(inputValues, outputGradient, gradientValues, info);
-    } else {
-      gradientValues.fill(0);
-      scatterToWindowMaxima(inputValues, outputGradient, gradientValues, info);
-    }
+    if (isTiled2x2(info)) scatterTiled2x2(inputValues, outputGradient, gradientValues, info);
+    else scatterToWindowMaxima(inputValues, outputGradient, gradientValues, info);
     return inputGradient;
   },
 };
@@ -106,11 +100,9 @@ function isTiled2x2(info: backend_util.Conv2DInfo): boolean {
 
 /**
  * {@link scatterToWindowMaxima} for {@link isTiled2x2} geometry, with the four taps unrolled and the
- * channels innermost (contiguous reads); same first-maximum rule, in the same row-major tap order. The
- * tiles do not overlap, so each writes its four values outright (dy at the maximum, zeros elsewhere)
- * instead of adding into a zeroed gradient: one pass over the gradient instead of three.
+ * channels innermost (contiguous reads); same first-maximum rule, in the same row-major tap order.
  */
-function routeTiled2x2(
+function scatterTiled2x2(
   input: Float32Array,
   outputGradient: Float32Array,
   inputGradient: Float32Array,
@@ -125,27 +117,21 @@ function routeTiled2x2(
       for (let outColumn = 0; outColumn < outWidth; outColumn++) {
         const topLeft = rowStart + 2 * outColumn * channels;
         for (let channel = 0; channel < channels; channel++, outIndex++) {
-          const topLeftAt = topLeft + channel;
-          const topRightAt = topLeftAt + channels;
-          const bottomLeftAt = topLeftAt + rowStride;
-          const bottomRightAt = bottomLeftAt + channels;
-          const gradient = outputGradient[outIndex] as number;
-          // A later tap wins only when strictly greater: ties go to the first in row-major order.
-          let winner = 0;
-          let best = input[topLeftAt] as number;
-          if ((input[topRightAt] as number) > best) {
-            best = input[topRightAt] as number;
-            winner = 1;
+          let bestIndex = topLeft + channel;
+          let best = input[bestIndex] as number;
+          const topRight = bestIndex + channels;
+          if ((input[topRight] as number) > best) {
+            best = input[topRight] as number;
+            bestIndex = topRight;
           }
-          if ((input[bottomLeftAt] as number) > best) {
-            best = input[bottomLeftAt] as number;
-            winner = 2;
+          const bottomLeft = topLeft + channel + rowStride;
+          if ((input[bottomLeft] as number) > best) {
+            best = input[bottomLeft] as number;
+            bestIndex = bottomLeft;
           }
-          if ((input[bottomRightAt] as number) > best) winner = 3;
-          inputGradient[topLeftAt] = winner === 0 ? gradient : 0;
-          inputGradient[topRightAt] = winner === 1 ? gradient : 0;
-          inputGradient[bottomLeftAt] = winner === 2 ? gradient : 0;
-          inputGradient[bottomRightAt] = winner === 3 ? gradient : 0;
+          const bottomRight = bottomLeft + channels;
+          if ((input[bottomRight] as number) > best) bestIndex = bottomRight;
+          inputGradient[bestIndex] = outputGradient[outIndex] as number;
         }
       }
     }
