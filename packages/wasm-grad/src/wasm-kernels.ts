@@ -5,6 +5,7 @@ import {
   type NamedAttrMap,
   type NamedTensorInfoMap,
   type TensorInfo,
+  util,
 } from '@tensorflow/tfjs-core';
 
 /**
@@ -48,33 +49,40 @@ export function reshape(backend: WasmBackendLike, x: TensorInfo, shape: number[]
   return runWasmKernel('Reshape', backend, { x }, { shape });
 }
 
-/** `Slice` on wasm. */
+/**
+ * A slice of `x` (`begin` and `size` per axis, sizes explicit), copied in contiguous runs: the axes
+ * after the last partly kept one are whole, so each run spans them. wasm's own `Slice` moves values one
+ * at a time, about 25 ns each on large tensors; this is a memory copy per run.
+ */
 export function slice(
   backend: WasmBackendLike,
   x: TensorInfo,
   begin: number[],
   size: number[],
 ): TensorInfo {
-  return runWasmKernel('Slice', backend, { x }, { begin, size });
-}
-
-/**
- * Rows `first` … `first + count − 1` of `x`'s leading axis, as one contiguous copy on the heap (wasm's
- * `Slice` moves values one at a time, about 25 ns each on large tensors).
- */
-export function sliceLeadingAxis(
-  backend: WasmBackendLike,
-  x: TensorInfo,
-  first: number,
-  count: number,
-): TensorInfo {
-  const rowSize = x.shape.slice(1).reduce((size, dimension) => size * dimension, 1);
   // Allocate first: growing the wasm heap detaches views taken before.
-  const rows = backend.makeOutput([count, ...x.shape.slice(1)], x.dtype);
-  backend
-    .typedArrayFromHeap(rows)
-    .set(backend.typedArrayFromHeap(x).subarray(first * rowSize, (first + count) * rowSize));
-  return rows;
+  const output = backend.makeOutput(size, x.dtype);
+  const target = backend.typedArrayFromHeap(output);
+  const source = backend.typedArrayFromHeap(x);
+  const rank = x.shape.length;
+  let runAxis = rank - 1; // the axis a run starts at: every later axis is taken whole
+  while (runAxis > 0 && size[runAxis] === x.shape[runAxis]) runAxis--;
+  const strides = [...util.computeStrides(x.shape), 1];
+  const run = (size[runAxis] as number) * (strides[runAxis] as number);
+  const runs = util.sizeFromShape(size.slice(0, runAxis));
+  const position = new Array<number>(runAxis).fill(0);
+  for (let runIndex = 0; runIndex < runs; runIndex++) {
+    let offset = (begin[runAxis] as number) * (strides[runAxis] as number);
+    for (let axis = 0; axis < runAxis; axis++)
+      offset += ((begin[axis] as number) + (position[axis] as number)) * (strides[axis] as number);
+    target.set(source.subarray(offset, offset + run), runIndex * run);
+    for (let axis = runAxis - 1; axis >= 0; axis--) {
+      position[axis] = (position[axis] as number) + 1;
+      if ((position[axis] as number) < (size[axis] as number)) break;
+      position[axis] = 0;
+    }
+  }
+  return output;
 }
 
 /** `PadV2` with zeros on wasm; `paddings` holds [before, after] per axis, each ≥ 0. */

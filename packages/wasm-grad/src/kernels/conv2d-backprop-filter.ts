@@ -5,13 +5,7 @@ import type {
   TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { type ConvPad, forwardConvInfo } from '../conv-geometry';
-import {
-  release,
-  reshape,
-  runWasmKernel,
-  sliceLeadingAxis,
-  type WasmBackendLike,
-} from '../wasm-kernels';
+import { release, reshape, runWasmKernel, slice, type WasmBackendLike } from '../wasm-kernels';
 
 /**
  * Patch matrices are built for as many images at a time as fit in this many values (32 MB), so a large
@@ -77,7 +71,10 @@ function patchProduct(
 ): TensorInfo {
   const { outHeight, outWidth, outChannels } = info;
   const patches = patchRows(wasm, x, info, first, images);
-  const imagesGradient = images === info.batchSize ? dy : sliceLeadingAxis(wasm, dy, first, images);
+  const imagesGradient =
+    images === info.batchSize
+      ? dy
+      : slice(wasm, dy, [first, 0, 0, 0], [images, outHeight, outWidth, outChannels]);
   const gradientRows = reshape(wasm, imagesGradient, [images * outHeight * outWidth, outChannels]);
   if (imagesGradient !== dy) release(wasm, imagesGradient);
   const product = runWasmKernel(
