@@ -19,9 +19,11 @@ const MAX_PATCH_VALUES = 2 ** 23;
  * dW[kh,kw,ci,co] = Σ_{b,oh,ow} x[b, oh·s+kh·d−p, ow·s+kw·d−p, ci] · dy[b,oh,ow,co], as one matrix
  * product of the input's patches (one row per filter tap and input channel, one column per output
  * position) with dy as a [b·oh·ow, co] matrix, whose result is already in the filter's layout.
- * XNNPACK runs the product; measured against the earlier formulation as an XNNPACK correlation of x
- * with dy as the filter, this is 1.3–3.5× faster on every layer of the seed CNN and ResNet-9, largely
- * because it needs no transposes (wasm's Transpose moves a large tensor at 25 ns a value).
+ * XNNPACK runs the product; measured against the earlier formulation (an XNNPACK convolution of x,
+ * channels as batch, with the whole of dy as its filter), it is 1.3–3.5× faster on every layer of the
+ * seed CNN and ResNet-9 but the last of ResNet-9 (4×4 pixels, 512 channels), where the two are even.
+ * What remains beyond the arithmetic is XNNPACK packing dy as the product's weights on every call
+ * (10–20 ns a value): tfjs' wasm product runs fast only with its second operand in [K, N] layout.
  */
 export const conv2DBackpropFilterConfig: KernelConfig = {
   kernelName: 'Conv2DBackpropFilter',
