@@ -95,7 +95,7 @@ describe('imgcls train (spawned binary)', () => {
     expect(result.stderr).toContain('drop --resume');
   });
 
-  it('rejects an unknown architecture, and --width outside resnet9, as usage errors', async () => {
+  it('rejects an unknown architecture, and --width or --logit-scale outside resnet9, as usage errors', async () => {
     const result = await runCli(['train', '--data', 'set.tar.gz', '--arch', 'vgg99'], workspace);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('unknown --arch "vgg99"');
@@ -106,6 +106,13 @@ describe('imgcls train (spawned binary)', () => {
     const zero = await runCli([...width.slice(0, 4), '0'], workspace);
     expect(zero.code).toBe(2);
     expect(zero.stderr).toContain('--width must be a number from 0.125 to 4, got "0"');
+    const scale = ['train', '--data', 'set.tar.gz', '--logit-scale', '0.125'];
+    const seedScale = await runCli([...scale, '--arch', 'seedcnn'], workspace);
+    expect(seedScale.code).toBe(2);
+    expect(seedScale.stderr).toContain('--logit-scale applies to --arch resnet9 only');
+    const negative = await runCli([...scale.slice(0, 4), '-1'], workspace);
+    expect(negative.code).toBe(2);
+    expect(negative.stderr).toContain('--logit-scale must be a number from 0.001 to 1000');
   });
 });
 
@@ -235,6 +242,37 @@ describe('imgcls train on image folders and the CIFAR-10 binary archive (spawned
     expect(metadata.id).toBe('cifar10-seedcnn');
     expect(metadata.preset).toMatchObject({ height: 32, width: 32 });
     expect(metadata.source).not.toContain('--clip-norm');
+  });
+
+  it('trains a narrow ResNet-9 with a logit scale and records both in the model and its source', async () => {
+    const result = await runCli(
+      [
+        'train',
+        '--data',
+        'cifar-10-binary.tar.gz',
+        '--arch',
+        'resnet9',
+        '--width',
+        '0.125',
+        '--logit-scale',
+        '0.125',
+        '--epochs',
+        '1',
+        '--batch-size',
+        '8',
+        '--out',
+        'models/narrow',
+      ],
+      workspace,
+    );
+    expect(result.code, result.stderr).toBe(0);
+    const metadata = JSON.parse(
+      readFileSync(join(workspace, 'models/narrow/metadata.json'), 'utf8'),
+    );
+    expect(metadata.id).toBe('cifar10-resnet9-w0.125');
+    expect(metadata.source).toContain('--width 0.125 --logit-scale 0.125');
+    const topology = readFileSync(join(workspace, 'models/narrow/model.json'), 'utf8');
+    expect(topology).toContain('"name":"logit_scale"');
   });
 
   it('rejects a missing --data and --image-size outside image folders as usage errors', async () => {

@@ -50,6 +50,7 @@ interface TrainFlags {
   readonly fineTuneEpochs: string;
   readonly resume?: boolean;
   readonly width?: string;
+  readonly logitScale?: string;
 }
 
 const ARCHITECTURES = { seedcnn: seedCnn, resnet9: resNet9 } as const;
@@ -99,6 +100,7 @@ function newFlags(flags: TrainFlags): string {
     flags.clipNorm !== DEFAULT_CLIP_NORM ? ` --clip-norm ${flags.clipNorm}` : '',
     flags.imageSize ? ` --image-size ${flags.imageSize}` : '',
     flags.width ? ` --width ${flags.width}` : '',
+    flags.logitScale ? ` --logit-scale ${flags.logitScale}` : '',
   ].join('');
 }
 
@@ -137,6 +139,10 @@ export function registerTrain(program: Command, terminal: () => Terminal): void 
     .option(
       '--width <w>',
       'resnet9 only: channel multiplier (0.5 = 32–256 channels, about 4x less compute per image)',
+    )
+    .option(
+      '--logit-scale <s>',
+      "resnet9 only: multiply the logits by s before the softmax (0.125 in Myrtle's DAWNBench recipe: a gentler start)",
     )
     .option(
       '--resume',
@@ -209,6 +215,11 @@ whose settings differ from the checkpoint's (augmentation, learning rate, clippi
       if (flags.width && flags.arch !== 'resnet9')
         throw new UsageError('--width applies to --arch resnet9 only');
       const widthMultiplier = flags.width ? number(flags.width, '--width', 0.125, 4) : undefined;
+      if (flags.logitScale && flags.arch !== 'resnet9')
+        throw new UsageError('--logit-scale applies to --arch resnet9 only');
+      const logitScale = flags.logitScale
+        ? number(flags.logitScale, '--logit-scale', 1e-3, 1e3)
+        : undefined;
       const backend = await startBackend();
       if (backend === 'wasm') registerWasmGradients();
       out.err(out.style('dim', `reading ${flags.data}…`));
@@ -259,6 +270,7 @@ whose settings differ from the checkpoint's (augmentation, learning rate, clippi
         classes: dataset.classes.length,
         seed,
         ...(widthMultiplier ? { width: widthMultiplier } : {}),
+        ...(logitScale ? { logitScale } : {}),
       });
       const totalSteps = epochs * Math.ceil(data.size / batchSize);
       const schedule =
@@ -304,6 +316,7 @@ whose settings differ from the checkpoint's (augmentation, learning rate, clippi
             optimizer: flags.optimizer,
             schedule: flags.schedule,
             validationSplit,
+            ...(logitScale ? { logitScale } : {}),
           },
         },
         {
