@@ -244,7 +244,7 @@ describe('imgcls train on image folders and the CIFAR-10 binary archive (spawned
     expect(metadata.source).not.toContain('--clip-norm');
   });
 
-  it('trains a narrow ResNet-9 with a logit scale and records both in the model and its source', async () => {
+  it('trains a narrow ResNet-9 with a logit scale and records it in the model and, with label smoothing, in its source', async () => {
     const result = await runCli(
       [
         'train',
@@ -256,6 +256,8 @@ describe('imgcls train on image folders and the CIFAR-10 binary archive (spawned
         '0.125',
         '--logit-scale',
         '0.125',
+        '--label-smoothing',
+        '0.2',
         '--epochs',
         '1',
         '--batch-size',
@@ -270,7 +272,7 @@ describe('imgcls train on image folders and the CIFAR-10 binary archive (spawned
       readFileSync(join(workspace, 'models/narrow/metadata.json'), 'utf8'),
     );
     expect(metadata.id).toBe('cifar10-resnet9-w0.125');
-    expect(metadata.source).toContain('--width 0.125 --logit-scale 0.125');
+    expect(metadata.source).toContain('--width 0.125 --logit-scale 0.125 --label-smoothing 0.2');
     const topology = readFileSync(join(workspace, 'models/narrow/model.json'), 'utf8');
     expect(topology).toContain('"name":"logit_scale"');
   });

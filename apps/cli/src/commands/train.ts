@@ -59,6 +59,9 @@ const TRANSFER_ARCHITECTURE = 'mobilenetv2';
 
 /** The default of --clip-norm: what every run clipped to before the flag existed. */
 const DEFAULT_CLIP_NORM = '5';
+/** Defaults of flags `source` records only when they differ (older sources omit them). */
+const DEFAULT_LABEL_SMOOTHING = '0.1';
+const DEFAULT_VALIDATION_SPLIT = '0.1';
 
 /** `--jitter 0.2` (brightness, contrast and saturation alike) or `--jitter 0.4,0.4,0.2`. */
 function jitterOf(value: string): Pick<Augmentation, 'brightness' | 'contrast' | 'saturation'> {
@@ -101,6 +104,12 @@ function newFlags(flags: TrainFlags): string {
     flags.imageSize ? ` --image-size ${flags.imageSize}` : '',
     flags.width ? ` --width ${flags.width}` : '',
     flags.logitScale ? ` --logit-scale ${flags.logitScale}` : '',
+    flags.labelSmoothing !== DEFAULT_LABEL_SMOOTHING
+      ? ` --label-smoothing ${flags.labelSmoothing}`
+      : '',
+    flags.validationSplit !== DEFAULT_VALIDATION_SPLIT
+      ? ` --validation-split ${flags.validationSplit}`
+      : '',
   ].join('');
 }
 
@@ -170,8 +179,12 @@ export function registerTrain(program: Command, terminal: () => Terminal): void 
       'input side for image folders (default: the size of the first image)',
     )
     .option('--offline', 'never download: --data cifar10 must already be cached')
-    .option('--label-smoothing <e>', 'label smoothing', '0.1')
-    .option('--validation-split <f>', 'fraction of train/ held out for validation', '0.1')
+    .option('--label-smoothing <e>', 'label smoothing', DEFAULT_LABEL_SMOOTHING)
+    .option(
+      '--validation-split <f>',
+      'fraction of train/ held out for validation',
+      DEFAULT_VALIDATION_SPLIT,
+    )
     .option('--seed <n>', 'seed of the split, the data order and the initial weights', '1')
     .option(
       '-o, --out <folder>',
