@@ -6,7 +6,8 @@
  *   [--threads N] [--profile] [--net <name>]
  * --threads: XNNPACK threads through setWasmBackendWithThreads (default: every core, at most 8, as the
  * PyTorch peer uses them; 1 is tfjs' stock backend). On cores busy with other work threads can be slower,
- * see the wasm-grad README. --profile: also print the most expensive kernels per step. --net: only the nets whose name contains <name> (case-insensitive), e.g. `--net resnet`.
+ * see the wasm-grad README. --profile: also print the most expensive kernels per step. --net: only the
+ * nets whose name contains <name> (case-insensitive), e.g. `--net resnet`.
  */
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';

@@ -6,7 +6,7 @@ import { randomValues, valuesOn } from './backends';
 describe('slice (the kernels’ own, run by run)', () => {
   const cases: Array<{ shape: number[]; begin: number[]; size: number[] }> = [
     { shape: [7], begin: [2], size: [4] },
-    { shape: [5, 6], begin: [1, 0], size: [3, 6] }, // whole last axis: one run per kept row
+    { shape: [5, 6], begin: [1, 0], size: [3, 6] }, // whole last axis: the kept rows are one run
     { shape: [6, 4, 5, 3], begin: [2, 0, 0, 0], size: [3, 4, 5, 3] }, // leading axis only: one run
     { shape: [3, 9, 8, 4], begin: [0, 1, 2, 0], size: [3, 7, 5, 4] }, // spatial crop, whole channels
     { shape: [2, 5, 6, 7], begin: [1, 1, 0, 2], size: [1, 3, 6, 4] }, // partial last axis

@@ -16,9 +16,10 @@ const MAX_PATCH_VALUES = 2 ** 23;
 
 /**
  * The filter gradient of a 2-D convolution, which the wasm backend lacks:
- * dW[kh,kw,ci,co] = Σ_{b,oh,ow} x[b, oh·s+kh·d−p, ow·s+kw·d−p, ci] · dy[b,oh,ow,co], as one matrix
- * product of the input's patches (one row per filter tap and input channel, one column per output
- * position) with dy as a [b·oh·ow, co] matrix, whose result is already in the filter's layout.
+ * dW[kh,kw,ci,co] = Σ_{b,oh,ow} x[b, oh·s+kh−p, ow·s+kw−p, ci] · dy[b,oh,ow,co] (TF.js has no dilated
+ * filter gradient), as one matrix product of the input's patches (one row per filter tap and input
+ * channel, one column per output position) with dy as a [b·oh·ow, co] matrix, whose result is already in
+ * the filter's layout.
  * XNNPACK runs the product; measured against the earlier formulation (an XNNPACK convolution of x,
  * channels as batch, with the whole of dy as its filter), it is 1.3–3.5× faster on every layer of the
  * seed CNN and ResNet-9 but the last of ResNet-9 (4×4 pixels, 512 channels), where the two are even.
@@ -102,7 +103,7 @@ function patchRows(
   images: number,
 ): TensorInfo {
   const { inHeight, inWidth, inChannels, outHeight, outWidth } = info;
-  const { strideHeight, strideWidth, dilationHeight, dilationWidth } = info;
+  const { strideHeight, strideWidth } = info;
   const { top, left } = info.padInfo;
   const columns = images * outHeight * outWidth;
   // Allocate first: growing the wasm heap detaches views taken before.
@@ -119,11 +120,11 @@ function patchRows(
       const firstColumn = (image * outHeight + outRow) * outWidth;
       let patchRow = 0;
       for (let kh = 0; kh < info.filterHeight; kh++) {
-        const row = outRow * strideHeight + kh * dilationHeight - top;
+        const row = outRow * strideHeight + kh - top;
         const rowInside = row >= 0 && row < inHeight;
         const rowStart = ((first + image) * inHeight + row) * inWidth * inChannels;
         for (let kw = 0; kw < info.filterWidth; kw++) {
-          const columnOffset = kw * dilationWidth - left;
+          const columnOffset = kw - left;
           // Output columns whose input column lies inside the row: [inFrom, inTo); zeros around.
           const inFrom = Math.min(outWidth, Math.max(0, Math.ceil(-columnOffset / strideWidth)));
           const inTo = Math.max(
