@@ -4,7 +4,8 @@ const IMGCLS_ERROR_MARKER = Symbol.for('imgcls.error');
 export type WasmGradErrorCode =
   | 'INVALID_ARGUMENT'
   | 'WASM_BACKEND_ALREADY_INITIALIZED'
-  | 'WASM_THREADS_UNAVAILABLE';
+  | 'WASM_THREADS_UNAVAILABLE'
+  | 'KERNEL_THREAD_FAILED';
 
 /**
  * Error thrown by `@imgcls/wasm-grad`, with a stable `code` and a message saying what to do. It

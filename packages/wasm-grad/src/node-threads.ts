@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { getThreadsCount, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { engine, env, findBackend, setBackend } from '@tensorflow/tfjs-core';
 import { WasmGradError } from './errors';
+import { startProductHelpers } from './simd/node-helpers';
 
 /** Options of {@link setWasmBackendWithThreads}. */
 export interface WasmThreadsOptions {
@@ -61,6 +62,7 @@ export async function setWasmBackendWithThreads(
   }
   if (threads === 1) {
     await activateWasm();
+    await startProductHelpers(0);
     return { threads: getThreadsCount() };
   }
 
@@ -109,6 +111,7 @@ export async function setWasmBackendWithThreads(
     rmSync(workerDirectory, { recursive: true, force: true });
   }
   unrefWorkers();
+  await startProductHelpers(getThreadsCount() - 1);
   return { threads: getThreadsCount() };
 }
 

@@ -168,13 +168,26 @@ describe('gradient kernels match the cpu backend', () => {
   });
 
   it('Conv2DBackpropFilter over a batch too large for one patch matrix (summed over image groups)', async () => {
-    // 5x5 taps x 16 channels x 64x64 positions is 1.6 M patch values an image: 5 images per product.
+    // 5x5 taps x 16 channels x 64x64 positions is 1.6 M patch values an image (and 8 K of dy): 5 images
+    // per part.
     // Each gradient value sums 24,576 products, so float32 rounding allows a larger absolute error.
     await compareKernel(
       'Conv2DBackpropFilter x 6x64x64x16 f 5x5x16x2',
       'Conv2DBackpropFilter',
       { x: [6, 64, 64, 16], dy: [6, 64, 64, 2] },
       { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: [5, 5, 16, 2] },
+      { absolute: 1e-3, relative: 1e-5 },
+    );
+  });
+
+  it('Conv2DBackpropFilter with more patch rows than the SIMD kernel takes (XNNPACK products, two images summed)', async () => {
+    // 3x3 taps x 130 channels = 1,170 patch rows go to XNNPACK; 64x64 positions make 4.8 M patch values
+    // an image, so each image is its own product and the two are added.
+    await compareKernel(
+      'Conv2DBackpropFilter x 2x64x64x130 f 3x3x130x2',
+      'Conv2DBackpropFilter',
+      { x: [2, 64, 64, 130], dy: [2, 64, 64, 2] },
+      { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 130, 2] },
       { absolute: 1e-3, relative: 1e-5 },
     );
   });

@@ -5,14 +5,25 @@ import type {
   TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { type ConvPad, forwardConvInfo } from '../conv-geometry';
+import { ReductionProduct } from '../simd/reduction-product';
 import { release, reshape, runWasmKernel, slice, type WasmBackendLike } from '../wasm-kernels';
 
 /**
- * Patch matrices are built for as many images at a time as fit in this many values (32 MB), so a large
- * batch costs a few products instead of gigabytes of wasm heap (limited to 4 GB); measured, ResNet-9's
- * largest layer is no slower in 32 MB products than in one 150 MB product.
+ * Patch matrices (with dy, for this package's kernel) are built for as many images at a time as fit in
+ * this many values (32 MB), so a large batch costs a few products instead of gigabytes of wasm memory
+ * (limited to 4 GB); measured, ResNet-9's largest layer is no slower in 32 MB products than in one 150 MB
+ * product.
  */
 const MAX_PATCH_VALUES = 2 ** 23;
+
+/**
+ * Filter gradients with more patch rows (kh·kw·ci) than this go to XNNPACK. Packing dy costs XNNPACK the
+ * same per value of dy whatever the rows, so its share shrinks as they grow, while XNNPACK's packed
+ * layout pays off on large results. Measured per layer on 2 threads (this kernel with a helper thread):
+ * this kernel 1.1–4× faster up to 3×3×128 on the seed CNN, ResNet-9 and MobileNetV2's 1×1 layers, but
+ * 0.95× on ResNet-9's 3×3×256 and 0.71× on its 3×3×512 layers.
+ */
+const MAX_SIMD_ROWS = 1152;
 
 /**
  * The filter gradient of a 2-D convolution, which the wasm backend lacks:
@@ -20,11 +31,10 @@ const MAX_PATCH_VALUES = 2 ** 23;
  * filter gradient), as one matrix product of the input's patches (one row per filter tap and input
  * channel, one column per output position) with dy as a [b·oh·ow, co] matrix, whose result is already in
  * the filter's layout.
- * XNNPACK runs the product; measured against the earlier formulation (an XNNPACK convolution of x,
- * channels as batch, with the whole of dy as its filter), it is 1.3–3.5× faster on every layer of the
- * seed CNN and ResNet-9 but the last of ResNet-9 (4×4 pixels, 512 channels), where the two are even.
- * What remains beyond the arithmetic is XNNPACK packing dy as the product's weights on every call
- * (10–20 ns a value): tfjs' wasm product runs fast only with its second operand in [K, N] layout.
+ * This package's SIMD kernel ({@link ReductionProduct}) runs the product up to {@link MAX_SIMD_ROWS}
+ * patch rows, XNNPACK beyond (and wherever WebAssembly SIMD is missing). tfjs' XNNPACK product packs its
+ * second operand, here all of dy, on every call (5–14 ns a value): on the seed CNN's first layer that
+ * took twice as long as the multiplications.
  */
 export const conv2DBackpropFilterConfig: KernelConfig = {
   kernelName: 'Conv2DBackpropFilter',
@@ -42,26 +52,81 @@ export const conv2DBackpropFilterConfig: KernelConfig = {
       dimRoundingMode,
       false,
     );
-    const patchValuesPerImage =
-      info.filterHeight * info.filterWidth * info.inChannels * info.outHeight * info.outWidth;
-    const imagesPerProduct = Math.max(1, Math.floor(MAX_PATCH_VALUES / patchValuesPerImage));
-    let gradientSum: TensorInfo | undefined;
-    for (let first = 0; first < info.batchSize; first += imagesPerProduct) {
-      const images = Math.min(imagesPerProduct, info.batchSize - first);
-      const partial = patchProduct(wasm, x, dy, info, first, images);
-      if (gradientSum === undefined) {
-        gradientSum = partial;
-        continue;
-      }
-      const sum = runWasmKernel('Add', wasm, { a: gradientSum, b: partial });
-      release(wasm, gradientSum, partial);
-      gradientSum = sum;
-    }
-    const filterGradient = reshape(wasm, gradientSum as TensorInfo, filterShape);
-    release(wasm, gradientSum as TensorInfo);
-    return filterGradient;
+    const rows = info.filterHeight * info.filterWidth * info.inChannels;
+    const positions = info.outHeight * info.outWidth;
+    // Parts of the batch whose patches and dy fit in 32 MB, summed in the kernel's memory.
+    const imagesPerPart = Math.max(
+      1,
+      Math.floor(MAX_PATCH_VALUES / ((rows + info.outChannels) * positions)),
+    );
+    const product =
+      rows <= MAX_SIMD_ROWS
+        ? ReductionProduct.start(rows, info.outChannels, imagesPerPart * positions)
+        : undefined;
+    return product
+      ? reductionFilterGradient(wasm, x, dy, info, filterShape, product, imagesPerPart)
+      : xnnpackFilterGradient(wasm, x, dy, info, filterShape);
   },
 };
+
+/** The filter gradient in this package's SIMD kernel, which reads the patches and dy where they are. */
+function reductionFilterGradient(
+  wasm: WasmBackendLike,
+  x: TensorInfo,
+  dy: TensorInfo,
+  info: backend_util.Conv2DInfo,
+  filterShape: number[],
+  product: ReductionProduct,
+  imagesPerPart: number,
+): TensorInfo {
+  const positions = info.outHeight * info.outWidth;
+  const input = wasm.typedArrayFromHeap(x) as Float32Array;
+  const outputGradient = wasm.typedArrayFromHeap(dy) as Float32Array;
+  for (let first = 0; first < info.batchSize; first += imagesPerPart) {
+    const images = Math.min(imagesPerPart, info.batchSize - first);
+    const gradientRows = outputGradient.subarray(
+      first * positions * info.outChannels,
+      (first + images) * positions * info.outChannels,
+    );
+    product.accumulate(
+      images * positions,
+      (patches) => writePatchRows(patches, input, info, first, images),
+      gradientRows,
+    );
+  }
+  // Allocated last: growing the wasm heap detaches the views above.
+  const filterGradient = wasm.makeOutput(filterShape, 'float32');
+  (wasm.typedArrayFromHeap(filterGradient) as Float32Array).set(product.result());
+  return filterGradient;
+}
+
+/** The filter gradient as XNNPACK products: for many patch rows, or where the SIMD kernel is unavailable. */
+function xnnpackFilterGradient(
+  wasm: WasmBackendLike,
+  x: TensorInfo,
+  dy: TensorInfo,
+  info: backend_util.Conv2DInfo,
+  filterShape: number[],
+): TensorInfo {
+  const patchValuesPerImage =
+    info.filterHeight * info.filterWidth * info.inChannels * info.outHeight * info.outWidth;
+  const imagesPerProduct = Math.max(1, Math.floor(MAX_PATCH_VALUES / patchValuesPerImage));
+  let gradientSum: TensorInfo | undefined;
+  for (let first = 0; first < info.batchSize; first += imagesPerProduct) {
+    const images = Math.min(imagesPerProduct, info.batchSize - first);
+    const partial = patchProduct(wasm, x, dy, info, first, images);
+    if (gradientSum === undefined) {
+      gradientSum = partial;
+      continue;
+    }
+    const sum = runWasmKernel('Add', wasm, { a: gradientSum, b: partial });
+    release(wasm, gradientSum, partial);
+    gradientSum = sum;
+  }
+  const filterGradient = reshape(wasm, gradientSum as TensorInfo, filterShape);
+  release(wasm, gradientSum as TensorInfo);
+  return filterGradient;
+}
 
 /** The filter gradient's contribution of `images` images from `first` on, as a [kh·kw·ci, co] matrix. */
 function patchProduct(
@@ -73,7 +138,18 @@ function patchProduct(
   images: number,
 ): TensorInfo {
   const { outHeight, outWidth, outChannels } = info;
-  const patches = patchRows(wasm, x, info, first, images);
+  // Allocate first: growing the wasm heap detaches views taken before.
+  const patches = wasm.makeOutput(
+    [info.filterHeight * info.filterWidth * info.inChannels, images * outHeight * outWidth],
+    'float32',
+  );
+  writePatchRows(
+    wasm.typedArrayFromHeap(patches) as Float32Array,
+    wasm.typedArrayFromHeap(x) as Float32Array,
+    info,
+    first,
+    images,
+  );
   const imagesGradient =
     images === info.batchSize
       ? dy
@@ -91,28 +167,21 @@ function patchProduct(
 }
 
 /**
- * The [kh·kw·ci, images·oh·ow] matrix whose row (kh, kw, ci) holds, for every output position of the
- * images from `first` on, the input value that filter tap meets there (zero in the padding), written
- * in one pass over the wasm heap.
+ * Writes into `rows` the [kh·kw·ci, images·oh·ow] matrix whose row (kh, kw, ci) holds, for every output
+ * position of the images from `first` on, the input value that filter tap meets there (zero in the
+ * padding), in one pass.
  */
-function patchRows(
-  wasm: WasmBackendLike,
-  x: TensorInfo,
+function writePatchRows(
+  rows: Float32Array,
+  input: Float32Array,
   info: backend_util.Conv2DInfo,
   first: number,
   images: number,
-): TensorInfo {
+): void {
   const { inHeight, inWidth, inChannels, outHeight, outWidth } = info;
   const { strideHeight, strideWidth } = info;
   const { top, left } = info.padInfo;
   const columns = images * outHeight * outWidth;
-  // Allocate first: growing the wasm heap detaches views taken before.
-  const patches = wasm.makeOutput(
-    [info.filterHeight * info.filterWidth * inChannels, columns],
-    'float32',
-  );
-  const rows = wasm.typedArrayFromHeap(patches) as Float32Array;
-  const input = wasm.typedArrayFromHeap(x) as Float32Array;
   // One output row (image, oh) at a time: its few input rows stay in cache while every patch row
   // receives its outWidth consecutive values.
   for (let image = 0; image < images; image++) {
@@ -149,5 +218,4 @@ function patchRows(
       }
     }
   }
-  return patches;
 }

@@ -1,0 +1,94 @@
+import { Worker } from 'node:worker_threads';
+import { WasmGradError } from '../errors';
+import { type ProductHelper, productKernel, setProductHelpers } from './reduction-product';
+
+/** Control words shared with a helper: the job posted, the job done, its outcome, its 7 arguments. */
+const POSTED = 0;
+const DONE = 1;
+const FAILED = 2;
+const ARGUMENTS = 3;
+const CONTROL_WORDS = ARGUMENTS + 7;
+/** Longer than any part of a product takes (they are bounded to 32 MB of operands): a lost thread. */
+const JOB_TIMEOUT_MS = 120_000;
+
+// The helper instantiates the kernel over the caller's shared memory, then runs what it is posted.
+// CommonJS, evaluated by worker_threads; it has no module to import.
+const HELPER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { bytes, memory, control } = workerData;
+const words = new Int32Array(control);
+const { accumulate } = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports;
+parentPort.postMessage('ready');
+let seen = 0;
+for (;;) {
+  Atomics.wait(words, ${POSTED}, seen);
+  seen = Atomics.load(words, ${POSTED});
+  try {
+    accumulate(...words.subarray(${ARGUMENTS}, ${CONTROL_WORDS}));
+    words[${FAILED}] = 0;
+  } catch {
+    words[${FAILED}] = 1;
+  }
+  Atomics.store(words, ${DONE}, seen);
+  Atomics.notify(words, ${DONE});
+}
+`;
+
+/**
+ * Starts `count` Node worker threads that take shares of the filter-gradient kernel's products (see
+ * `ReductionProduct`), replacing any started before; 0 stops using helpers. The workers are
+ * unreferenced, so they never keep the process alive. Without shared WebAssembly memory (or SIMD) it
+ * starts none. Returns the helpers it started.
+ */
+export async function startProductHelpers(count: number): Promise<readonly ProductHelper[]> {
+  const kernel = productKernel();
+  setProductHelpers([]);
+  if (!kernel?.shared || count === 0) return [];
+  const started = await Promise.all(
+    Array.from({ length: count }, () => startHelper(kernel.bytes, kernel.memory)),
+  );
+  setProductHelpers(started);
+  return started;
+}
+
+async function startHelper(bytes: Uint8Array, memory: WebAssembly.Memory): Promise<ProductHelper> {
+  const control = new SharedArrayBuffer(CONTROL_WORDS * 4);
+  const words = new Int32Array(control);
+  const worker = new Worker(HELPER_SOURCE, { eval: true, workerData: { bytes, memory, control } });
+  await new Promise<void>((resolve, reject) => {
+    worker.once('message', () => resolve());
+    worker.once('error', reject);
+  });
+  worker.unref();
+  let posted = 0;
+  return {
+    start(args) {
+      words.set(args, ARGUMENTS);
+      posted++;
+      Atomics.store(words, POSTED, posted);
+      Atomics.notify(words, POSTED);
+    },
+    finish() {
+      const deadline = Date.now() + JOB_TIMEOUT_MS;
+      for (
+        let done = Atomics.load(words, DONE);
+        done !== posted;
+        done = Atomics.load(words, DONE)
+      ) {
+        if (
+          Date.now() > deadline ||
+          Atomics.wait(words, DONE, done, JOB_TIMEOUT_MS) === 'timed-out'
+        )
+          throw failure('did not answer in 2 minutes');
+      }
+      if (words[FAILED]) throw failure('failed');
+    },
+  };
+}
+
+function failure(what: string): WasmGradError {
+  return new WasmGradError(
+    'KERNEL_THREAD_FAILED',
+    `A helper thread of the filter-gradient kernel ${what}; start the backend with threads: 1 to run without helpers.`,
+  );
+}

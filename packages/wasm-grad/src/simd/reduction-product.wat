@@ -1,0 +1,94 @@
+;; C[rows][columns] += A[rows][depth] · B[depth][columns], for products whose depth (the summed axis) is
+;; far longer than their result: a convolution's filter gradient sums over every output position of the
+;; batch. XNNPACK's products pack B into their own layout on every call (5–14 ns a value measured in
+;; tfjs-backend-wasm 4.22); this kernel reads A and B where they are.
+;;
+;; Source of reduction-product.wasm.ts (scripts/compile-wat.mjs writes it, in a variant importing a shared
+;; memory, as here, for threads, and one importing a plain memory; a test checks they agree with this file).
+;; Layout: row-major f32, byte addresses. rows is a multiple of 4 and columns of 8 (the caller pads with
+;; zeros); depth ≥ 1. The depth is walked in chunks of `chunk` so that B's chunk stays in cache while
+;; every 4×8 tile of C takes its share of it.
+(module
+  (import "env" "memory" (memory 1 16384 shared))
+  (func (export "accumulate")
+    (param $a i32) (param $b i32) (param $c i32)
+    (param $rows i32) (param $depth i32) (param $columns i32) (param $chunk i32)
+    (local $first i32) (local $last i32) (local $row i32) (local $column i32)
+    (local $rowStride i32) (local $columnStride i32) (local $pa i32) (local $pb i32) (local $pc i32)
+    (local $count i32) (local $b0 v128) (local $b1 v128) (local $splat v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local.set $rowStride (i32.shl (local.get $depth) (i32.const 2)))
+    (local.set $columnStride (i32.shl (local.get $columns) (i32.const 2)))
+    (local.set $first (i32.const 0))
+    (loop $chunks
+      (local.set $last (i32.add (local.get $first) (local.get $chunk)))
+      (if (i32.gt_u (local.get $last) (local.get $depth))
+        (then (local.set $last (local.get $depth))))
+      (local.set $row (i32.const 0))
+      (loop $rowBlocks
+        (local.set $column (i32.const 0))
+        (loop $columnBlocks
+          ;; The tile's running sums: C[row + i][column .. column + 8] for i in 0..3.
+          (local.set $pc (i32.add (local.get $c)
+            (i32.shl (i32.add (i32.mul (local.get $row) (local.get $columns)) (local.get $column))
+              (i32.const 2))))
+          (local.set $c00 (v128.load (local.get $pc)))
+          (local.set $c01 (v128.load offset=16 (local.get $pc)))
+          (local.set $pc (i32.add (local.get $pc) (local.get $columnStride)))
+          (local.set $c10 (v128.load (local.get $pc)))
+          (local.set $c11 (v128.load offset=16 (local.get $pc)))
+          (local.set $pc (i32.add (local.get $pc) (local.get $columnStride)))
+          (local.set $c20 (v128.load (local.get $pc)))
+          (local.set $c21 (v128.load offset=16 (local.get $pc)))
+          (local.set $pc (i32.add (local.get $pc) (local.get $columnStride)))
+          (local.set $c30 (v128.load (local.get $pc)))
+          (local.set $c31 (v128.load offset=16 (local.get $pc)))
+          (local.set $pa (i32.add (local.get $a)
+            (i32.shl (i32.add (i32.mul (local.get $row) (local.get $depth)) (local.get $first))
+              (i32.const 2))))
+          (local.set $pb (i32.add (local.get $b)
+            (i32.shl (i32.add (i32.mul (local.get $first) (local.get $columns)) (local.get $column))
+              (i32.const 2))))
+          (local.set $count (i32.sub (local.get $last) (local.get $first)))
+          (loop $steps
+            (local.set $b0 (v128.load (local.get $pb)))
+            (local.set $b1 (v128.load offset=16 (local.get $pb)))
+            (local.set $splat (v128.load32_splat (local.get $pa)))
+            (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $splat) (local.get $b0))))
+            (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $splat) (local.get $b1))))
+            (local.set $splat (v128.load32_splat (i32.add (local.get $pa) (local.get $rowStride))))
+            (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $splat) (local.get $b0))))
+            (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $splat) (local.get $b1))))
+            (local.set $splat (v128.load32_splat
+              (i32.add (local.get $pa) (i32.shl (local.get $rowStride) (i32.const 1)))))
+            (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $splat) (local.get $b0))))
+            (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $splat) (local.get $b1))))
+            (local.set $splat (v128.load32_splat
+              (i32.add (local.get $pa) (i32.mul (local.get $rowStride) (i32.const 3)))))
+            (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $splat) (local.get $b0))))
+            (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $splat) (local.get $b1))))
+            (local.set $pa (i32.add (local.get $pa) (i32.const 4)))
+            (local.set $pb (i32.add (local.get $pb) (local.get $columnStride)))
+            (local.set $count (i32.sub (local.get $count) (i32.const 1)))
+            (br_if $steps (local.get $count)))
+          (local.set $pc (i32.add (local.get $c)
+            (i32.shl (i32.add (i32.mul (local.get $row) (local.get $columns)) (local.get $column))
+              (i32.const 2))))
+          (v128.store (local.get $pc) (local.get $c00))
+          (v128.store offset=16 (local.get $pc) (local.get $c01))
+          (local.set $pc (i32.add (local.get $pc) (local.get $columnStride)))
+          (v128.store (local.get $pc) (local.get $c10))
+          (v128.store offset=16 (local.get $pc) (local.get $c11))
+          (local.set $pc (i32.add (local.get $pc) (local.get $columnStride)))
+          (v128.store (local.get $pc) (local.get $c20))
+          (v128.store offset=16 (local.get $pc) (local.get $c21))
+          (local.set $pc (i32.add (local.get $pc) (local.get $columnStride)))
+          (v128.store (local.get $pc) (local.get $c30))
+          (v128.store offset=16 (local.get $pc) (local.get $c31))
+          (local.set $column (i32.add (local.get $column) (i32.const 8)))
+          (br_if $columnBlocks (i32.lt_u (local.get $column) (local.get $columns))))
+        (local.set $row (i32.add (local.get $row) (i32.const 4)))
+        (br_if $rowBlocks (i32.lt_u (local.get $row) (local.get $rows))))
+      (local.set $first (local.get $last))
+      (br_if $chunks (i32.lt_u (local.get $first) (local.get $depth))))))
