@@ -7,7 +7,7 @@ import wabtModule from 'wabt';
  */
 export async function watToBinaries(text, name) {
   const wabt = await wabtModule();
-  const features = { simd: true, threads: true };
+  const features = { simd: true, threads: true, bulk_memory: true };
   const compile = (source) => {
     const parsed = wabt.parseWat(name, source, features);
     try {

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startProductHelpers } from '../src/simd/node-helpers';
 import { ReductionProduct } from '../src/simd/reduction-product';
 import { randomValues } from './backends';
+import { addColumns } from './product-columns';
 
 describe('ReductionProduct with a helper thread', () => {
   afterAll(async () => {
@@ -9,17 +10,22 @@ describe('ReductionProduct with a helper thread', () => {
   });
 
   for (const { rows, depth, columns } of [
-    { rows: 27, depth: 700, columns: 32 }, // 7 tiles of rows: 3 here, 4 on the helper
-    { rows: 4, depth: 50, columns: 8 }, // a single tile: no share for the helper
+    { rows: 27, depth: 700, columns: 32 }, // 7 tiles of rows: 3 here, 4 on the helper; patch rows 13 + 14
+    { rows: 4, depth: 50, columns: 8 }, // a single tile: the helper writes patch rows only
     { rows: 130, depth: 333, columns: 10 },
   ]) {
     it(`[${rows}, ${depth}] · [${depth}, ${columns}] split between two threads matches one thread`, async () => {
       const a = randomValues(rows * depth, 5);
       const b = randomValues(depth * columns, 6);
       const run = () => {
-        const product = ReductionProduct.start(rows, columns, depth) as ReductionProduct;
-        product.accumulate(depth, (view) => view.set(a), b);
-        product.accumulate(depth, (view) => view.set(a), b); // twice: the helper takes a second job
+        const product = ReductionProduct.start(
+          rows,
+          columns,
+          depth,
+          depth * rows,
+        ) as ReductionProduct;
+        addColumns(product, a, rows, depth, b, columns);
+        addColumns(product, a, rows, depth, b, columns); // twice: the helper takes more jobs
         return product.result();
       };
       await startProductHelpers(0);
@@ -33,7 +39,7 @@ describe('ReductionProduct with a helper thread', () => {
   it('reports a helper whose share failed as KERNEL_THREAD_FAILED', async () => {
     const [helper] = await startProductHelpers(1);
     // A share reading far outside the kernel's memory traps on the helper's thread.
-    helper?.start([2 ** 30, 0, 0, 4, 8, 8, 8]);
+    helper?.start('accumulate', [2 ** 30, 0, 0, 4, 8, 8, 8]);
     expect(() => helper?.finish()).toThrow(
       expect.objectContaining({ code: 'KERNEL_THREAD_FAILED' }),
     );

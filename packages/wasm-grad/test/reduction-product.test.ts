@@ -4,6 +4,7 @@ import { watToBinaries } from '../scripts/wat.mjs';
 import { productKernel, ReductionProduct } from '../src/simd/reduction-product';
 import { PLAIN_MEMORY_WASM, SHARED_MEMORY_WASM } from '../src/simd/reduction-product.wasm';
 import { randomValues } from './backends';
+import { addColumns } from './product-columns';
 
 /** C = A·B in float64, A [rows, depth] and B [depth, columns] row-major. */
 function referenceProduct(
@@ -24,7 +25,7 @@ function referenceProduct(
 }
 
 function startProduct(rows: number, columns: number): ReductionProduct {
-  const product = ReductionProduct.start(rows, columns, 1000);
+  const product = ReductionProduct.start(rows, columns, 1000, 1000 * rows);
   if (!product) throw new Error('WebAssembly SIMD is unavailable in this Node');
   return product;
 }
@@ -45,7 +46,7 @@ describe('ReductionProduct (the WebAssembly SIMD kernel)', () => {
   });
 
   it('refuses a part that would not fit in its memory (the caller then uses XNNPACK)', () => {
-    expect(ReductionProduct.start(1024, 1024, 2 ** 28)).toBeUndefined();
+    expect(ReductionProduct.start(1024, 1024, 2 ** 28, 0)).toBeUndefined();
   });
 
   const shapes = [
@@ -60,7 +61,7 @@ describe('ReductionProduct (the WebAssembly SIMD kernel)', () => {
       const a = randomValues(rows * depth, 1);
       const b = randomValues(depth * columns, 2);
       const product = startProduct(rows, columns);
-      product.accumulate(depth, (view) => view.set(a), b);
+      addColumns(product, a, rows, depth, b, columns);
       const actual = product.result();
       const expected = referenceProduct(a, b, rows, depth, columns);
       expect(actual.length).toBe(rows * columns);
@@ -80,23 +81,22 @@ describe('ReductionProduct (the WebAssembly SIMD kernel)', () => {
     const expected = referenceProduct(a, b, rows, 300, columns);
     // A large product first, so the second one runs in memory holding stale values everywhere.
     const large = startProduct(200, 200);
-    large.accumulate(400, (view) => view.fill(7), new Float32Array(400 * 200).fill(5));
+    addColumns(
+      large,
+      new Float32Array(200 * 400).fill(7),
+      200,
+      400,
+      new Float32Array(400 * 200).fill(5),
+      200,
+    );
     const product = startProduct(rows, columns);
     for (const [from, to] of [
       [0, 100],
       [100, 101],
       [101, 300],
-    ] as const) {
-      const part = new Float32Array(rows * (to - from));
-      for (let row = 0; row < rows; row++)
-        part.set(a.subarray(row * 300 + from, row * 300 + to), row * (to - from));
-      product.accumulate(
-        to - from,
-        (view) => view.set(part),
-        b.subarray(from * columns, to * columns),
-      );
-    }
-    product.accumulate(0, () => {}, new Float32Array(0));
+      [300, 300], // an empty part adds nothing
+    ] as const)
+      addColumns(product, a, rows, 300, b, columns, from, to);
     const actual = product.result();
     for (let index = 0; index < expected.length; index++)
       expect(actual[index]).toBeCloseTo(expected[index] as number, 4);

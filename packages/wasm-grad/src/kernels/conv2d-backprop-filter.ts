@@ -31,8 +31,9 @@ const MAX_SIMD_ROWS = 1152;
  * filter gradient), as one matrix product of the input's patches (one row per filter tap and input
  * channel, one column per output position) with dy as a [b·oh·ow, co] matrix, whose result is already in
  * the filter's layout.
- * This package's SIMD kernel ({@link ReductionProduct}) runs the product up to {@link MAX_SIMD_ROWS}
- * patch rows, XNNPACK beyond (and wherever WebAssembly SIMD is missing). tfjs' XNNPACK product packs its
+ * This package's SIMD kernel ({@link ReductionProduct}) writes the patches and runs the product up to
+ * {@link MAX_SIMD_ROWS} patch rows; beyond (and wherever WebAssembly SIMD is missing) the patches are
+ * written in JS and XNNPACK multiplies. tfjs' XNNPACK product packs its
  * second operand, here all of dy, on every call (5–14 ns a value): on the seed CNN's first layer that
  * took twice as long as the multiplications.
  */
@@ -61,7 +62,12 @@ export const conv2DBackpropFilterConfig: KernelConfig = {
     );
     const product =
       rows <= MAX_SIMD_ROWS
-        ? ReductionProduct.start(rows, info.outChannels, imagesPerPart * positions)
+        ? ReductionProduct.start(
+            rows,
+            info.outChannels,
+            imagesPerPart * positions,
+            imagesPerPart * info.inHeight * info.inWidth * info.inChannels,
+          )
         : undefined;
     return product
       ? reductionFilterGradient(wasm, x, dy, info, filterShape, product, imagesPerPart)
@@ -69,7 +75,7 @@ export const conv2DBackpropFilterConfig: KernelConfig = {
   },
 };
 
-/** The filter gradient in this package's SIMD kernel, which reads the patches and dy where they are. */
+/** The filter gradient in this package's SIMD kernel, which writes the patches itself and reads dy as is. */
 function reductionFilterGradient(
   wasm: WasmBackendLike,
   x: TensorInfo,
@@ -80,18 +86,18 @@ function reductionFilterGradient(
   imagesPerPart: number,
 ): TensorInfo {
   const positions = info.outHeight * info.outWidth;
+  const imageValues = info.inHeight * info.inWidth * info.inChannels;
   const input = wasm.typedArrayFromHeap(x) as Float32Array;
   const outputGradient = wasm.typedArrayFromHeap(dy) as Float32Array;
   for (let first = 0; first < info.batchSize; first += imagesPerPart) {
     const images = Math.min(imagesPerPart, info.batchSize - first);
-    const gradientRows = outputGradient.subarray(
-      first * positions * info.outChannels,
-      (first + images) * positions * info.outChannels,
-    );
     product.accumulate(
-      images * positions,
-      (patches) => writePatchRows(patches, input, info, first, images),
-      gradientRows,
+      input.subarray(first * imageValues, (first + images) * imageValues),
+      { ...info, images, top: info.padInfo.top, left: info.padInfo.left },
+      outputGradient.subarray(
+        first * positions * info.outChannels,
+        (first + images) * positions * info.outChannels,
+      ),
     );
   }
   // Allocated last: growing the wasm heap detaches the views above.

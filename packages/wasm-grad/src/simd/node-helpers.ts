@@ -1,37 +1,51 @@
 import { Worker } from 'node:worker_threads';
 import { WasmGradError } from '../errors';
-import { type ProductHelper, productKernel, setProductHelpers } from './reduction-product';
+import {
+  type KernelFunction,
+  type ProductHelper,
+  productKernel,
+  setProductHelpers,
+} from './reduction-product';
 
-/** Control words shared with a helper: the job posted, the job done, its outcome, its 7 arguments. */
+/**
+ * Control words shared with a helper: the job posted, the job done, its outcome, which function, how
+ * many arguments, and up to 15 of them.
+ */
 const POSTED = 0;
 const DONE = 1;
 const FAILED = 2;
-const ARGUMENTS = 3;
-const CONTROL_WORDS = ARGUMENTS + 7;
+const FUNCTION = 3;
+const COUNT = 4;
+const ARGUMENTS = 5;
+const CONTROL_WORDS = ARGUMENTS + 15;
+const FUNCTIONS: readonly KernelFunction[] = ['accumulate', 'patches'];
 /** Longer than any part of a product takes (they are bounded to 32 MB of operands): a lost thread. */
 const JOB_TIMEOUT_MS = 120_000;
 
 // The helper instantiates the kernel over the caller's shared memory, then runs what it is posted.
-// CommonJS, evaluated by worker_threads; it has no module to import.
+// Evaluated by worker_threads as CommonJS or as an ES module (workers inherit --input-type), hence the
+// dynamic import, valid in both; execArgv is not inherited, so no loader of the parent's runs here.
 const HELPER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { bytes, memory, control } = workerData;
-const words = new Int32Array(control);
-const { accumulate } = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports;
-parentPort.postMessage('ready');
-let seen = 0;
-for (;;) {
-  Atomics.wait(words, ${POSTED}, seen);
-  seen = Atomics.load(words, ${POSTED});
-  try {
-    accumulate(...words.subarray(${ARGUMENTS}, ${CONTROL_WORDS}));
-    words[${FAILED}] = 0;
-  } catch {
-    words[${FAILED}] = 1;
+import('node:worker_threads').then(({ parentPort, workerData }) => {
+  const { bytes, memory, control } = workerData;
+  const words = new Int32Array(control);
+  const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+  const functions = ${JSON.stringify(FUNCTIONS)}.map((name) => exports[name]);
+  parentPort.postMessage('ready');
+  let seen = 0;
+  for (;;) {
+    Atomics.wait(words, ${POSTED}, seen);
+    seen = Atomics.load(words, ${POSTED});
+    try {
+      functions[words[${FUNCTION}]](...words.subarray(${ARGUMENTS}, ${ARGUMENTS} + words[${COUNT}]));
+      words[${FAILED}] = 0;
+    } catch {
+      words[${FAILED}] = 1;
+    }
+    Atomics.store(words, ${DONE}, seen);
+    Atomics.notify(words, ${DONE});
   }
-  Atomics.store(words, ${DONE}, seen);
-  Atomics.notify(words, ${DONE});
-}
+});
 `;
 
 /**
@@ -54,7 +68,11 @@ export async function startProductHelpers(count: number): Promise<readonly Produ
 async function startHelper(bytes: Uint8Array, memory: WebAssembly.Memory): Promise<ProductHelper> {
   const control = new SharedArrayBuffer(CONTROL_WORDS * 4);
   const words = new Int32Array(control);
-  const worker = new Worker(HELPER_SOURCE, { eval: true, workerData: { bytes, memory, control } });
+  const worker = new Worker(HELPER_SOURCE, {
+    eval: true,
+    execArgv: [],
+    workerData: { bytes, memory, control },
+  });
   await new Promise<void>((resolve, reject) => {
     worker.once('message', () => resolve());
     worker.once('error', reject);
@@ -62,7 +80,9 @@ async function startHelper(bytes: Uint8Array, memory: WebAssembly.Memory): Promi
   worker.unref();
   let posted = 0;
   return {
-    start(args) {
+    start(name, args) {
+      words[FUNCTION] = FUNCTIONS.indexOf(name);
+      words[COUNT] = args.length;
       words.set(args, ARGUMENTS);
       posted++;
       Atomics.store(words, POSTED, posted);

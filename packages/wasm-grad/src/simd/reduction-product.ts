@@ -9,15 +9,8 @@ const PAGE_BYTES = 65536;
 /** The memory's maximum (1 GiB), which a shared memory reserves up front. */
 const MAX_PAGES = 16384;
 
-type Accumulate = (
-  a: number,
-  b: number,
-  c: number,
-  rows: number,
-  depth: number,
-  columns: number,
-  chunk: number,
-) => void;
+/** The module's functions (see the .wat): both take byte addresses and sizes, all 32-bit integers. */
+export type KernelFunction = 'accumulate' | 'patches';
 
 /** The compiled kernel and the memory it works in, one per thread that loads this module. */
 export interface ProductKernel {
@@ -25,7 +18,28 @@ export interface ProductKernel {
   readonly bytes: Uint8Array<ArrayBuffer>;
   readonly memory: WebAssembly.Memory;
   readonly shared: boolean;
-  readonly accumulate: Accumulate;
+  readonly run: (name: KernelFunction, args: readonly number[]) => void;
+}
+
+/**
+ * Where a part of a convolution's input sits and what its patches are (TF.js' Conv2DInfo fields, for the
+ * images of the part). The patch matrix has filterHeight·filterWidth·inChannels rows and one column per
+ * output position of these images.
+ */
+export interface PatchGeometry {
+  readonly images: number;
+  readonly inHeight: number;
+  readonly inWidth: number;
+  readonly inChannels: number;
+  readonly outHeight: number;
+  readonly outWidth: number;
+  readonly filterHeight: number;
+  readonly filterWidth: number;
+  readonly strideHeight: number;
+  readonly strideWidth: number;
+  /** Padding rows above and columns left of the input. */
+  readonly top: number;
+  readonly left: number;
 }
 
 /**
@@ -34,8 +48,8 @@ export interface ProductKernel {
  * thread may not block on one.
  */
 export interface ProductHelper {
-  /** Starts `accumulate` with these arguments on the helper's thread. */
-  start(args: readonly number[]): void;
+  /** Starts a kernel function with these arguments on the helper's thread. */
+  start(name: KernelFunction, args: readonly number[]): void;
   /** Blocks until the call started last returns. @throws WasmGradError if it failed. */
   finish(): void;
 }
@@ -61,8 +75,15 @@ export function productKernel(): ProductKernel | null {
     } catch {
       continue; // shared memory needs SharedArrayBuffer (cross-origin isolation in browsers)
     }
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-    kernel = { bytes, memory, shared, accumulate: instance.exports.accumulate as Accumulate };
+    const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
+      env: { memory },
+    });
+    kernel = {
+      bytes,
+      memory,
+      shared,
+      run: (name, args) => (exports[name] as (...values: number[]) => void)(...args),
+    };
     return kernel;
   }
   return kernel;
@@ -82,13 +103,15 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
 }
 
 /**
- * C[rows, columns] = Σₖ A[rows, k] · B[k, columns] for a long summed axis k, accumulated over parts of
- * that axis, in this package's WebAssembly SIMD kernel (`reduction-product.wat`). A convolution's filter
- * gradient is such a product: a small result summed over every output position of the batch. tfjs'
- * wasm product (XNNPACK) would first pack B into its own layout, which costs 5–14 ns a value of B on
- * every call (tfjs-backend-wasm 4.22): more than the multiplications when C has few rows. This kernel
- * reads A and B where the caller wrote them; with helper threads ({@link setProductHelpers}) each thread
- * computes a share of C's rows. One product at a time per thread: products share the kernel's memory.
+ * C[rows, columns] = Σₖ A[rows, k] · B[k, columns] where A is a convolution input's patch matrix (one row
+ * per filter tap and input channel, one column per output position) and the summed axis k runs over
+ * output positions, accumulated over parts of a batch, in this package's WebAssembly SIMD kernel
+ * (`reduction-product.wat`): a convolution's filter gradient, B being the output gradient. tfjs' wasm
+ * product (XNNPACK) would first pack B into its own layout, which costs 5–14 ns a value of B on every call
+ * (tfjs-backend-wasm 4.22): more than the multiplications when C has few rows. The kernel writes the
+ * patches (twice as fast as a JS loop) and reads B where it was copied; with helper threads
+ * ({@link setProductHelpers}) each thread writes and multiplies a share of A's rows. One product at a time
+ * per thread: products share the kernel's memory.
  */
 export class ReductionProduct {
   private readonly paddedRows: number;
@@ -101,36 +124,49 @@ export class ReductionProduct {
   ) {
     this.paddedRows = Math.ceil(rows / TILE_ROWS) * TILE_ROWS;
     this.paddedColumns = Math.ceil(columns / TILE_COLUMNS) * TILE_COLUMNS;
-    this.reserve(0);
+    this.reserve(0, 0);
     this.values().fill(0, 0, this.paddedRows * this.paddedColumns);
   }
 
   /**
-   * A product of a [rows, columns] result taking parts of up to `maxDepth` positions, or undefined
-   * where WebAssembly SIMD is unavailable or such a part would not fit in the kernel's memory.
+   * A product of a [rows, columns] result taking parts of up to `maxDepth` positions and
+   * `maxInputValues` input values, or undefined where WebAssembly SIMD is unavailable or such a part
+   * would not fit in the kernel's memory.
    */
-  static start(rows: number, columns: number, maxDepth: number): ReductionProduct | undefined {
+  static start(
+    rows: number,
+    columns: number,
+    maxDepth: number,
+    maxInputValues: number,
+  ): ReductionProduct | undefined {
     const loaded = productKernel();
     if (!loaded) return undefined;
     const paddedRows = Math.ceil(rows / TILE_ROWS) * TILE_ROWS;
     const paddedColumns = Math.ceil(columns / TILE_COLUMNS) * TILE_COLUMNS;
-    const values = paddedRows * paddedColumns + (paddedRows + paddedColumns) * maxDepth;
+    const values =
+      paddedRows * paddedColumns + (paddedRows + paddedColumns) * maxDepth + maxInputValues;
     if (values * 4 > MAX_PAGES * PAGE_BYTES) return undefined;
     return new ReductionProduct(loaded, rows, columns);
   }
 
   /**
-   * Adds A·B over `depth` more positions of the summed axis. `writeA` receives A's [rows, depth] view
-   * (row-major) to fill; `b` holds B as [depth, columns], row-major.
+   * Adds the patches of `input` (the part's images, NHWC, laid out as `geometry` says) times `b`, B as
+   * [images·outHeight·outWidth, columns] row-major.
    */
-  accumulate(depth: number, writeA: (a: Float32Array) => void, b: Float32Array): void {
-    if (depth === 0) return;
+  accumulate(input: Float32Array, geometry: PatchGeometry, b: Float32Array): void {
     const { paddedRows, paddedColumns, rows, columns } = this;
-    this.reserve(depth);
+    const g = geometry;
+    if (g.filterHeight * g.filterWidth * g.inChannels !== rows)
+      throw new Error(`wasm-grad: ${rows}-row product given patches of another geometry`);
+    const depth = g.images * g.outHeight * g.outWidth;
+    if (depth === 0) return;
+    const inputValues = g.images * g.inHeight * g.inWidth * g.inChannels;
+    this.reserve(depth, inputValues);
     const values = this.values();
     const aStart = paddedRows * paddedColumns;
     const bStart = aStart + paddedRows * depth;
-    writeA(values.subarray(aStart, aStart + rows * depth));
+    const xStart = bStart + depth * paddedColumns;
+    values.set(input.subarray(0, inputValues), xStart);
     values.fill(0, aStart + rows * depth, bStart);
     if (columns === paddedColumns) {
       values.set(b.subarray(0, depth * columns), bStart);
@@ -141,27 +177,57 @@ export class ReductionProduct {
         values.fill(0, row + columns, row + paddedColumns);
       }
     }
+    // Patch rows shared out as evenly as they go, then tiles of C's rows.
+    this.onThreads('patches', rows, 1, (first, last) => [
+      xStart * 4,
+      aStart * 4,
+      g.images,
+      g.inHeight,
+      g.inWidth,
+      g.inChannels,
+      g.outHeight,
+      g.outWidth,
+      g.filterWidth,
+      g.strideHeight,
+      g.strideWidth,
+      g.top,
+      g.left,
+      first,
+      last,
+    ]);
     const chunk = Math.max(TILE_ROWS, Math.floor(CHUNK_VALUES / paddedColumns));
-    // Tiles of rows, shared out as evenly as they go; the calling thread takes the first share.
-    const blocks = paddedRows / TILE_ROWS;
+    this.onThreads('accumulate', paddedRows, TILE_ROWS, (first, last) => [
+      (aStart + first * depth) * 4,
+      bStart * 4,
+      first * paddedColumns * 4,
+      last - first,
+      depth,
+      paddedColumns,
+      chunk,
+    ]);
+  }
+
+  /**
+   * Runs `name` over `count` rows in blocks of `block`, split between this thread (the first share) and
+   * the helpers, and returns when all are done.
+   */
+  private onThreads(
+    name: KernelFunction,
+    count: number,
+    block: number,
+    args: (first: number, last: number) => number[],
+  ): void {
+    const blocks = Math.ceil(count / block);
     const threads = this.kernel.shared ? Math.min(blocks, helpers.length + 1) : 1;
-    const shares = Array.from({ length: threads }, (_, thread) => {
-      const first = Math.floor((blocks * thread) / threads) * TILE_ROWS;
-      const last = Math.floor((blocks * (thread + 1)) / threads) * TILE_ROWS;
-      return [
-        (aStart + first * depth) * 4,
-        bStart * 4,
-        first * paddedColumns * 4,
-        last - first,
-        depth,
-        paddedColumns,
-        chunk,
-      ];
-    });
+    const share = (thread: number) => {
+      const first = Math.floor((blocks * thread) / threads) * block;
+      const last = Math.min(count, Math.floor((blocks * (thread + 1)) / threads) * block);
+      return args(first, last);
+    };
     for (let thread = 1; thread < threads; thread++)
-      (helpers[thread - 1] as ProductHelper).start(shares[thread] as number[]);
+      (helpers[thread - 1] as ProductHelper).start(name, share(thread));
     try {
-      this.kernel.accumulate(...(shares[0] as Parameters<Accumulate>));
+      this.kernel.run(name, share(0));
     } finally {
       for (let thread = 1; thread < threads; thread++)
         (helpers[thread - 1] as ProductHelper).finish();
@@ -180,10 +246,12 @@ export class ReductionProduct {
     return result;
   }
 
-  /** Grows the kernel's memory to hold C, then A and B for `depth` positions. */
-  private reserve(depth: number): void {
+  /** Grows the kernel's memory to hold C, then A and B for `depth` positions, then the input. */
+  private reserve(depth: number, inputValues: number): void {
     const values =
-      this.paddedRows * this.paddedColumns + (this.paddedRows + this.paddedColumns) * depth;
+      this.paddedRows * this.paddedColumns +
+      (this.paddedRows + this.paddedColumns) * depth +
+      inputValues;
     const { memory } = this.kernel;
     const missing = Math.ceil((values * 4) / PAGE_BYTES) - memory.buffer.byteLength / PAGE_BYTES;
     if (missing > 0) memory.grow(missing);

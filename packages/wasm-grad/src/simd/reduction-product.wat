@@ -1,6 +1,10 @@
-;; C[rows][columns] += A[rows][depth] · B[depth][columns], for products whose depth (the summed axis) is
-;; far longer than their result: a convolution's filter gradient sums over every output position of the
-;; batch. XNNPACK's products pack B into their own layout on every call (5–14 ns a value measured in
+;; A convolution's filter gradient as a product: `patches` writes A, the input's patch matrix, and
+;; `accumulate` adds A·B to C, B being the output gradient. Both take a range of A's rows, so threads can
+;; share one product.
+;;
+;; accumulate: C[rows][columns] += A[rows][depth] · B[depth][columns], for products whose depth (the summed
+;; axis) is far longer than their result: a filter gradient sums over every output position of the batch.
+;; XNNPACK's products pack B into their own layout on every call (5–14 ns a value measured in
 ;; tfjs-backend-wasm 4.22); this kernel reads A and B where they are.
 ;;
 ;; Source of reduction-product.wasm.ts (scripts/compile-wat.mjs writes it, in a variant importing a shared
@@ -91,4 +95,75 @@
         (local.set $row (i32.add (local.get $row) (i32.const 4)))
         (br_if $rowBlocks (i32.lt_u (local.get $row) (local.get $rows))))
       (local.set $first (local.get $last))
-      (br_if $chunks (i32.lt_u (local.get $first) (local.get $depth))))))
+      (br_if $chunks (i32.lt_u (local.get $first) (local.get $depth)))))
+
+  ;; patches: rows [first, last) of A = the patch matrix [filterHeight·filterWidth·channels][columns] of an
+  ;; NHWC input x, columns = images·outHeight·outWidth: row (kh, kw, c) holds, for every output position,
+  ;; the input value that filter tap meets there, zero in the padding. One output row at a time, so its few
+  ;; input rows stay in cache while every patch row in the range receives its outWidth values.
+  (func (export "patches")
+    (param $x i32) (param $out i32) (param $images i32)
+    (param $inHeight i32) (param $inWidth i32) (param $channels i32)
+    (param $outHeight i32) (param $outWidth i32) (param $filterWidth i32)
+    (param $strideHeight i32) (param $strideWidth i32) (param $top i32) (param $left i32)
+    (param $first i32) (param $last i32)
+    (local $columns i32) (local $image i32) (local $outRow i32) (local $patchRow i32)
+    (local $tap i32) (local $row i32) (local $column i32) (local $count i32)
+    (local $to i32) (local $from i32) (local $step i32)
+    (local.set $columns
+      (i32.mul (local.get $images) (i32.mul (local.get $outHeight) (local.get $outWidth))))
+    (local.set $step (i32.shl (i32.mul (local.get $strideWidth) (local.get $channels)) (i32.const 2)))
+    (local.set $image (i32.const 0))
+    (loop $images
+      (local.set $outRow (i32.const 0))
+      (loop $outRows
+        (local.set $patchRow (local.get $first))
+        (loop $patchRows
+          ;; patchRow = tap · channels + c, tap = kh · filterWidth + kw
+          (local.set $tap (i32.div_u (local.get $patchRow) (local.get $channels)))
+          (local.set $row (i32.sub
+            (i32.add (i32.mul (local.get $outRow) (local.get $strideHeight))
+              (i32.div_u (local.get $tap) (local.get $filterWidth)))
+            (local.get $top)))
+          (local.set $column
+            (i32.sub (i32.rem_u (local.get $tap) (local.get $filterWidth)) (local.get $left)))
+          (local.set $to (i32.add (local.get $out) (i32.shl
+            (i32.add (i32.mul (local.get $patchRow) (local.get $columns))
+              (i32.mul
+                (i32.add (i32.mul (local.get $image) (local.get $outHeight)) (local.get $outRow))
+                (local.get $outWidth)))
+            (i32.const 2))))
+          ;; Unsigned comparisons: a row or column before the input (negative) is as outside as one after.
+          (if (i32.lt_u (local.get $row) (local.get $inHeight))
+            (then
+              ;; Byte address of x[image, row, column, c]; column may lie outside: checked per value.
+              (local.set $from (i32.add (local.get $x) (i32.shl
+                (i32.add
+                  (i32.mul
+                    (i32.add
+                      (i32.mul
+                        (i32.add (i32.mul (local.get $image) (local.get $inHeight)) (local.get $row))
+                        (local.get $inWidth))
+                      (local.get $column))
+                    (local.get $channels))
+                  (i32.rem_u (local.get $patchRow) (local.get $channels)))
+                (i32.const 2))))
+              (local.set $count (local.get $outWidth))
+              (loop $values
+                (f32.store (local.get $to)
+                  (if (result f32) (i32.lt_u (local.get $column) (local.get $inWidth))
+                    (then (f32.load (local.get $from)))
+                    (else (f32.const 0))))
+                (local.set $to (i32.add (local.get $to) (i32.const 4)))
+                (local.set $from (i32.add (local.get $from) (local.get $step)))
+                (local.set $column (i32.add (local.get $column) (local.get $strideWidth)))
+                (local.set $count (i32.sub (local.get $count) (i32.const 1)))
+                (br_if $values (local.get $count))))
+            (else
+              (memory.fill (local.get $to) (i32.const 0) (i32.shl (local.get $outWidth) (i32.const 2)))))
+          (local.set $patchRow (i32.add (local.get $patchRow) (i32.const 1)))
+          (br_if $patchRows (i32.lt_u (local.get $patchRow) (local.get $last))))
+        (local.set $outRow (i32.add (local.get $outRow) (i32.const 1)))
+        (br_if $outRows (i32.lt_u (local.get $outRow) (local.get $outHeight))))
+      (local.set $image (i32.add (local.get $image) (i32.const 1)))
+      (br_if $images (i32.lt_u (local.get $image) (local.get $images))))))
