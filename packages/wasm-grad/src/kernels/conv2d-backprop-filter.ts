@@ -17,25 +17,17 @@ import { release, reshape, runWasmKernel, slice, type WasmBackendLike } from '..
 const MAX_PATCH_VALUES = 2 ** 23;
 
 /**
- * Filter gradients with more patch rows (kh·kw·ci) than this go to XNNPACK. Packing dy costs XNNPACK the
- * same per value of dy whatever the rows, so its share shrinks as they grow, while XNNPACK's packed
- * layout pays off on large results. Measured per layer on 2 threads (this kernel with a helper thread):
- * this kernel 1.1–4× faster up to 3×3×128 on the seed CNN, ResNet-9 and MobileNetV2's 1×1 layers, but
- * 0.95× on ResNet-9's 3×3×256 and 0.71× on its 3×3×512 layers.
- */
-const MAX_SIMD_ROWS = 1152;
-
-/**
  * The filter gradient of a 2-D convolution, which the wasm backend lacks:
  * dW[kh,kw,ci,co] = Σ_{b,oh,ow} x[b, oh·s+kh−p, ow·s+kw−p, ci] · dy[b,oh,ow,co] (TF.js has no dilated
  * filter gradient), as one matrix product of the input's patches (one row per filter tap and input
  * channel, one column per output position) with dy as a [b·oh·ow, co] matrix, whose result is already in
  * the filter's layout.
- * This package's SIMD kernel ({@link ReductionProduct}) writes the patches and runs the product up to
- * {@link MAX_SIMD_ROWS} patch rows; beyond (and wherever WebAssembly SIMD is missing) the patches are
- * written in JS and XNNPACK multiplies. tfjs' XNNPACK product packs its
- * second operand, here all of dy, on every call (5–14 ns a value): on the seed CNN's first layer that
- * took twice as long as the multiplications.
+ * This package's SIMD kernel ({@link ReductionProduct}) writes the patches and runs the product; where
+ * WebAssembly SIMD is missing (or a part would not fit in the kernel's 1 GiB) the patches are written in
+ * JS and XNNPACK multiplies. tfjs' XNNPACK product packs its second operand, here all of dy, on every
+ * call (5–14 ns a value): on the seed CNN's first layer that took twice as long as the multiplications;
+ * measured per layer on 2 threads, the SIMD kernel was 1.2–4.3× faster on every layer of the seed CNN and
+ * ResNet-9 and 0.9–1.9× on MobileNetV2's 1×1 layers.
  */
 export const conv2DBackpropFilterConfig: KernelConfig = {
   kernelName: 'Conv2DBackpropFilter',
@@ -60,15 +52,12 @@ export const conv2DBackpropFilterConfig: KernelConfig = {
       1,
       Math.floor(MAX_PATCH_VALUES / ((rows + info.outChannels) * positions)),
     );
-    const product =
-      rows <= MAX_SIMD_ROWS
-        ? ReductionProduct.start(
-            rows,
-            info.outChannels,
-            imagesPerPart * positions,
-            imagesPerPart * info.inHeight * info.inWidth * info.inChannels,
-          )
-        : undefined;
+    const product = ReductionProduct.start(
+      rows,
+      info.outChannels,
+      imagesPerPart * positions,
+      imagesPerPart * info.inHeight * info.inWidth * info.inChannels,
+    );
     return product
       ? reductionFilterGradient(wasm, x, dy, info, filterShape, product, imagesPerPart)
       : xnnpackFilterGradient(wasm, x, dy, info, filterShape);
@@ -106,7 +95,7 @@ function reductionFilterGradient(
   return filterGradient;
 }
 
-/** The filter gradient as XNNPACK products: for many patch rows, or where the SIMD kernel is unavailable. */
+/** The filter gradient as XNNPACK products, where the SIMD kernel is unavailable. */
 function xnnpackFilterGradient(
   wasm: WasmBackendLike,
   x: TensorInfo,

@@ -18,7 +18,7 @@ const FUNCTION = 3;
 const COUNT = 4;
 const ARGUMENTS = 5;
 const CONTROL_WORDS = ARGUMENTS + 15;
-const FUNCTIONS: readonly KernelFunction[] = ['accumulate', 'patches'];
+const FUNCTIONS: readonly KernelFunction[] = ['accumulate', 'panels', 'patches'];
 /** Longer than any part of a product takes (they are bounded to 32 MB of operands): a lost thread. */
 const JOB_TIMEOUT_MS = 120_000;
 

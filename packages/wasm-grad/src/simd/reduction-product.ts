@@ -10,7 +10,7 @@ const PAGE_BYTES = 65536;
 const MAX_PAGES = 16384;
 
 /** The module's functions (see the .wat): both take byte addresses and sizes, all 32-bit integers. */
-export type KernelFunction = 'accumulate' | 'patches';
+export type KernelFunction = 'accumulate' | 'panels' | 'patches';
 
 /** The compiled kernel and the memory it works in, one per thread that loads this module. */
 export interface ProductKernel {
@@ -144,7 +144,7 @@ export class ReductionProduct {
     const paddedRows = Math.ceil(rows / TILE_ROWS) * TILE_ROWS;
     const paddedColumns = Math.ceil(columns / TILE_COLUMNS) * TILE_COLUMNS;
     const values =
-      paddedRows * paddedColumns + (paddedRows + paddedColumns) * maxDepth + maxInputValues;
+      paddedRows * paddedColumns + (paddedRows + 2 * paddedColumns) * maxDepth + maxInputValues;
     if (values * 4 > MAX_PAGES * PAGE_BYTES) return undefined;
     return new ReductionProduct(loaded, rows, columns);
   }
@@ -163,21 +163,23 @@ export class ReductionProduct {
     const inputValues = g.images * g.inHeight * g.inWidth * g.inChannels;
     this.reserve(depth, inputValues);
     const values = this.values();
+    // C, A, B in panels, the input, B as given (with its columns padded).
     const aStart = paddedRows * paddedColumns;
     const bStart = aStart + paddedRows * depth;
     const xStart = bStart + depth * paddedColumns;
+    const stagingStart = xStart + inputValues;
     values.set(input.subarray(0, inputValues), xStart);
     values.fill(0, aStart + rows * depth, bStart);
     if (columns === paddedColumns) {
-      values.set(b.subarray(0, depth * columns), bStart);
+      values.set(b.subarray(0, depth * columns), stagingStart);
     } else {
       for (let k = 0; k < depth; k++) {
-        const row = bStart + k * paddedColumns;
+        const row = stagingStart + k * paddedColumns;
         values.set(b.subarray(k * columns, (k + 1) * columns), row);
         values.fill(0, row + columns, row + paddedColumns);
       }
     }
-    // Patch rows shared out as evenly as they go, then tiles of C's rows.
+    // Patch rows and B's rows shared out as evenly as they go, then tiles of C's rows.
     this.onThreads('patches', rows, 1, (first, last) => [
       xStart * 4,
       aStart * 4,
@@ -192,6 +194,14 @@ export class ReductionProduct {
       g.strideWidth,
       g.top,
       g.left,
+      first,
+      last,
+    ]);
+    this.onThreads('panels', depth, 1, (first, last) => [
+      stagingStart * 4,
+      bStart * 4,
+      depth,
+      paddedColumns,
       first,
       last,
     ]);
@@ -246,11 +256,11 @@ export class ReductionProduct {
     return result;
   }
 
-  /** Grows the kernel's memory to hold C, then A and B for `depth` positions, then the input. */
+  /** Grows the kernel's memory to hold C, A and B (twice) for `depth` positions, and the input. */
   private reserve(depth: number, inputValues: number): void {
     const values =
       this.paddedRows * this.paddedColumns +
-      (this.paddedRows + this.paddedColumns) * depth +
+      (this.paddedRows + 2 * this.paddedColumns) * depth +
       inputValues;
     const { memory } = this.kernel;
     const missing = Math.ceil((values * 4) / PAGE_BYTES) - memory.buffer.byteLength / PAGE_BYTES;

@@ -1,11 +1,12 @@
-;; A convolution's filter gradient as a product: `patches` writes A, the input's patch matrix, and
-;; `accumulate` adds A·B to C, B being the output gradient. Both take a range of A's rows, so threads can
-;; share one product.
+;; A convolution's filter gradient as a product: `patches` writes A, the input's patch matrix, `panels`
+;; lays out B, the output gradient, and `accumulate` adds A·B to C. Each takes a range of rows, so threads
+;; can share one product.
 ;;
 ;; accumulate: C[rows][columns] += A[rows][depth] · B[depth][columns], for products whose depth (the summed
 ;; axis) is far longer than their result: a filter gradient sums over every output position of the batch.
-;; XNNPACK's products pack B into their own layout on every call (5–14 ns a value measured in
-;; tfjs-backend-wasm 4.22); this kernel reads A and B where they are.
+;; B comes in panels of 8 columns ([columns / 8][depth][8], written by `panels`), so a tile reads it
+;; contiguously. XNNPACK's products pack B into their own layout on every call too, but at 5–14 ns a value
+;; (tfjs-backend-wasm 4.22); `panels` moves 8 values with two vector loads and stores.
 ;;
 ;; Source of reduction-product.wasm.ts (scripts/compile-wat.mjs writes it, in a variant importing a shared
 ;; memory, as here, for threads, and one importing a plain memory; a test checks they agree with this file).
@@ -51,8 +52,10 @@
           (local.set $pa (i32.add (local.get $a)
             (i32.shl (i32.add (i32.mul (local.get $row) (local.get $depth)) (local.get $first))
               (i32.const 2))))
+          ;; B's panel of 8 columns from `column` on, at row `first`.
           (local.set $pb (i32.add (local.get $b)
-            (i32.shl (i32.add (i32.mul (local.get $first) (local.get $columns)) (local.get $column))
+            (i32.shl (i32.add (i32.mul (local.get $column) (local.get $depth))
+              (i32.shl (local.get $first) (i32.const 3)))
               (i32.const 2))))
           (local.set $count (i32.sub (local.get $last) (local.get $first)))
           (loop $steps
@@ -73,7 +76,7 @@
             (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $splat) (local.get $b0))))
             (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $splat) (local.get $b1))))
             (local.set $pa (i32.add (local.get $pa) (i32.const 4)))
-            (local.set $pb (i32.add (local.get $pb) (local.get $columnStride)))
+            (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
             (local.set $count (i32.sub (local.get $count) (i32.const 1)))
             (br_if $steps (local.get $count)))
           (local.set $pc (i32.add (local.get $c)
@@ -166,4 +169,27 @@
         (local.set $outRow (i32.add (local.get $outRow) (i32.const 1)))
         (br_if $outRows (i32.lt_u (local.get $outRow) (local.get $outHeight))))
       (local.set $image (i32.add (local.get $image) (i32.const 1)))
-      (br_if $images (i32.lt_u (local.get $image) (local.get $images))))))
+      (br_if $images (i32.lt_u (local.get $image) (local.get $images)))))
+
+  ;; panels: rows [first, last) of B [depth][columns] at `from` rearranged into panels of 8 columns,
+  ;; [columns / 8][depth][8] at `to`, as `accumulate` reads B.
+  (func (export "panels")
+    (param $from i32) (param $to i32) (param $depth i32) (param $columns i32)
+    (param $first i32) (param $last i32)
+    (local $row i32) (local $source i32) (local $target i32) (local $panel i32) (local $panelStride i32)
+    (local.set $panelStride (i32.shl (local.get $depth) (i32.const 5)))
+    (local.set $row (local.get $first))
+    (loop $rows
+      (local.set $source (i32.add (local.get $from)
+        (i32.shl (i32.mul (local.get $row) (local.get $columns)) (i32.const 2))))
+      (local.set $target (i32.add (local.get $to) (i32.shl (local.get $row) (i32.const 5))))
+      (local.set $panel (i32.shr_u (local.get $columns) (i32.const 3)))
+      (loop $panels
+        (v128.store (local.get $target) (v128.load (local.get $source)))
+        (v128.store offset=16 (local.get $target) (v128.load offset=16 (local.get $source)))
+        (local.set $source (i32.add (local.get $source) (i32.const 32)))
+        (local.set $target (i32.add (local.get $target) (local.get $panelStride)))
+        (local.set $panel (i32.sub (local.get $panel) (i32.const 1)))
+        (br_if $panels (local.get $panel)))
+      (local.set $row (i32.add (local.get $row) (i32.const 1)))
+      (br_if $rows (i32.lt_u (local.get $row) (local.get $last))))))
