@@ -36,12 +36,17 @@ describe('ReductionProduct with a helper thread', () => {
     });
   }
 
-  it('reports a helper whose share failed as KERNEL_THREAD_FAILED', async () => {
+  it('reports a helper whose share failed as KERNEL_THREAD_FAILED, then runs products without helpers', async () => {
     const [helper] = await startProductHelpers(1);
     // A share reading far outside the kernel's memory traps on the helper's thread.
     helper?.start('accumulate', [2 ** 30, 0, 0, 4, 8, 8, 8]);
     expect(() => helper?.finish()).toThrow(
       expect.objectContaining({ code: 'KERNEL_THREAD_FAILED' }),
     );
+    const a = randomValues(27 * 50, 7);
+    const b = randomValues(50 * 8, 8);
+    const product = ReductionProduct.start(27, 8, 50, 50 * 27) as ReductionProduct;
+    addColumns(product, a, 27, 50, b, 8);
+    expect(product.result().every(Number.isFinite)).toBe(true);
   });
 });

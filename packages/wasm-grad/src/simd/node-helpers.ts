@@ -48,21 +48,31 @@ import('node:worker_threads').then(({ parentPort, workerData }) => {
 });
 `;
 
+/** The worker threads behind the helpers in use. */
+let workers: Worker[] = [];
+
 /**
  * Starts `count` Node worker threads that take shares of the filter-gradient kernel's products (see
- * `ReductionProduct`), replacing any started before; 0 stops using helpers. The workers are
+ * `ReductionProduct`), stopping any started before; 0 stops using helpers. The workers are
  * unreferenced, so they never keep the process alive. Without shared WebAssembly memory (or SIMD) it
  * starts none. Returns the helpers it started.
  */
 export async function startProductHelpers(count: number): Promise<readonly ProductHelper[]> {
+  stopHelpers();
   const kernel = productKernel();
-  setProductHelpers([]);
   if (!kernel?.shared || count === 0) return [];
   const started = await Promise.all(
     Array.from({ length: count }, () => startHelper(kernel.bytes, kernel.memory)),
   );
   setProductHelpers(started);
   return started;
+}
+
+/** Products run on the calling thread alone from now on; the workers end. */
+function stopHelpers(): void {
+  setProductHelpers([]);
+  for (const worker of workers) void worker.terminate();
+  workers = [];
 }
 
 async function startHelper(bytes: Uint8Array, memory: WebAssembly.Memory): Promise<ProductHelper> {
@@ -78,6 +88,7 @@ async function startHelper(bytes: Uint8Array, memory: WebAssembly.Memory): Promi
     worker.once('error', reject);
   });
   worker.unref();
+  workers.push(worker);
   let posted = 0;
   return {
     start(name, args) {
@@ -106,9 +117,11 @@ async function startHelper(bytes: Uint8Array, memory: WebAssembly.Memory): Promi
   };
 }
 
+/** The error of a failed share; the helpers are stopped, so later products run on one thread. */
 function failure(what: string): WasmGradError {
+  stopHelpers();
   return new WasmGradError(
     'KERNEL_THREAD_FAILED',
-    `A helper thread of the filter-gradient kernel ${what}; start the backend with threads: 1 to run without helpers.`,
+    `A helper thread of the filter-gradient kernel ${what}; its helpers are stopped and later gradients run on one thread.`,
   );
 }

@@ -9,7 +9,7 @@ const PAGE_BYTES = 65536;
 /** The memory's maximum (1 GiB), which a shared memory reserves up front. */
 const MAX_PAGES = 16384;
 
-/** The module's functions (see the .wat): both take byte addresses and sizes, all 32-bit integers. */
+/** The module's functions (see the .wat): all take byte addresses and sizes, 32-bit integers. */
 export type KernelFunction = 'accumulate' | 'panels' | 'patches';
 
 /** The compiled kernel and the memory it works in, one per thread that loads this module. */
@@ -44,7 +44,7 @@ export interface PatchGeometry {
 
 /**
  * Another thread running the kernel over the same shared memory: {@link ReductionProduct} hands it a
- * share of C's rows. `@imgcls/wasm-grad/node` starts them in Node; browsers have none, as their main
+ * share of the rows of each step. `@imgcls/wasm-grad/node` starts them in Node; browsers have none, as their main
  * thread may not block on one.
  */
 export interface ProductHelper {
@@ -70,14 +70,16 @@ export function productKernel(): ProductKernel | null {
     const bytes = decodeBase64(shared ? SHARED_MEMORY_WASM : PLAIN_MEMORY_WASM);
     if (!WebAssembly.validate(bytes)) continue;
     let memory: WebAssembly.Memory;
+    let exports: WebAssembly.Exports;
     try {
       memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared });
+      exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } })
+        .exports;
     } catch {
-      continue; // shared memory needs SharedArrayBuffer (cross-origin isolation in browsers)
+      // Shared memory needs SharedArrayBuffer (cross-origin isolation in browsers); a platform may also
+      // refuse to reserve the maximum. Either way the next variant, or XNNPACK, takes over.
+      continue;
     }
-    const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
-      env: { memory },
-    });
     kernel = {
       bytes,
       memory,
@@ -109,8 +111,8 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
  * (`reduction-product.wat`): a convolution's filter gradient, B being the output gradient. tfjs' wasm
  * product (XNNPACK) would first pack B into its own layout, which costs 5–14 ns a value of B on every call
  * (tfjs-backend-wasm 4.22): more than the multiplications when C has few rows. The kernel writes the
- * patches (twice as fast as a JS loop) and reads B where it was copied; with helper threads
- * ({@link setProductHelpers}) each thread writes and multiplies a share of A's rows. One product at a time
+ * patches (twice as fast as a JS loop) and lays B out in panels with vector moves; with helper threads
+ * ({@link setProductHelpers}) each thread takes a share of the rows of each of those steps. One product at a time
  * per thread: products share the kernel's memory.
  */
 export class ReductionProduct {
