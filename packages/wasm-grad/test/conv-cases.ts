@@ -126,3 +126,37 @@ export function forwardOutputShape(c: ConvCase, depthwise: boolean): number[] {
   );
   return info.outShape;
 }
+
+/** `Conv2DBackpropFilter` on wasm against cpu over every geometry of {@link CASES}. */
+export async function compareFilterGradientOverGrid(): Promise<void> {
+  for (const c of CASES) {
+    await compareKernel(
+      `Conv2DBackpropFilter ${describeCase(c)}`,
+      'Conv2DBackpropFilter',
+      { x: [c.batch, c.height, c.width, c.inChannels], dy: forwardOutputShape(c, false) },
+      {
+        strides: c.strides,
+        pad: c.pad,
+        dataFormat: 'NHWC',
+        dimRoundingMode: 'round',
+        filterShape: [c.filter[0], c.filter[1], c.inChannels, c.outChannels],
+      },
+    );
+  }
+}
+
+/**
+ * `Conv2DBackpropFilter` on wasm against cpu for a batch too large for one patch matrix: 5x5 taps x 16
+ * channels x 64x64 positions is 1.6 M patch values an image, so the batch of 6 is done in parts of 5 and 1
+ * images, added. Each gradient value sums 24,576 products, so float32 rounding allows a larger absolute
+ * error.
+ */
+export async function compareFilterGradientInParts(): Promise<void> {
+  await compareKernel(
+    'Conv2DBackpropFilter x 6x64x64x16 f 5x5x16x2',
+    'Conv2DBackpropFilter',
+    { x: [6, 64, 64, 16], dy: [6, 64, 64, 2] },
+    { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: [5, 5, 16, 2] },
+    { absolute: 1e-3, relative: 1e-5 },
+  );
+}

@@ -4,6 +4,8 @@ import { registerWasmGradients, WASM_GRADIENT_KERNELS } from '../src/index';
 import { randomValues, valuesOn } from './backends';
 import {
   CASES,
+  compareFilterGradientInParts,
+  compareFilterGradientOverGrid,
   compareKernel,
   describeCase,
   expectClose,
@@ -33,35 +35,12 @@ describe('gradient kernels match the cpu backend', () => {
     registerWasmGradients();
   });
 
-  it(`Conv2DBackpropFilter over ${CASES.length} geometries`, async () => {
-    for (const c of CASES) {
-      await compareKernel(
-        `Conv2DBackpropFilter ${describeCase(c)}`,
-        'Conv2DBackpropFilter',
-        { x: [c.batch, c.height, c.width, c.inChannels], dy: forwardOutputShape(c, false) },
-        {
-          strides: c.strides,
-          pad: c.pad,
-          dataFormat: 'NHWC',
-          dimRoundingMode: 'round',
-          filterShape: [c.filter[0], c.filter[1], c.inChannels, c.outChannels],
-        },
-      );
-    }
-  });
+  it(`Conv2DBackpropFilter over ${CASES.length} geometries`, compareFilterGradientOverGrid);
 
-  it('Conv2DBackpropFilter over a batch too large for one patch matrix (summed over image groups)', async () => {
-    // 5x5 taps x 16 channels x 64x64 positions is 1.6 M patch values an image (and 8 K of dy): 5 images
-    // per part.
-    // Each gradient value sums 24,576 products, so float32 rounding allows a larger absolute error.
-    await compareKernel(
-      'Conv2DBackpropFilter x 6x64x64x16 f 5x5x16x2',
-      'Conv2DBackpropFilter',
-      { x: [6, 64, 64, 16], dy: [6, 64, 64, 2] },
-      { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: [5, 5, 16, 2] },
-      { absolute: 1e-3, relative: 1e-5 },
-    );
-  });
+  it(
+    'Conv2DBackpropFilter over a batch too large for one patch matrix (summed over image groups)',
+    compareFilterGradientInParts,
+  );
 
   it('Conv2DBackpropFilter of a wide layer over a part per image (summed)', async () => {
     // 3x3 taps x 130 channels = 1,170 patch rows over 64x64 positions: 4.8 M patch values an image, so
