@@ -10,6 +10,7 @@ import { clipByValueGradConfig } from './gradients/clip-by-value';
 import { fusedBatchNormGradConfig } from './gradients/fused-batch-norm';
 import { batchMatMulConfig } from './kernels/batch-mat-mul';
 import { clipByValueGradConfig as clipByValueGradKernelConfig } from './kernels/clip-by-value-grad';
+import { conv2DConfig, fusedConv2DConfig } from './kernels/conv2d';
 import { conv2DBackpropFilterConfig } from './kernels/conv2d-backprop-filter';
 import { conv2DBackpropInputConfig } from './kernels/conv2d-backprop-input';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './kernels/depthwise-backprop-filter';
@@ -20,6 +21,8 @@ import { maxPoolGradConfig } from './kernels/max-pool-grad';
 import { keepStockKernel } from './stock-kernels';
 
 const GRADIENT_KERNELS: readonly KernelConfig[] = [
+  conv2DConfig,
+  fusedConv2DConfig,
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,
   depthwiseConv2dNativeBackpropFilterConfig,
@@ -34,6 +37,8 @@ const GRADIENT_KERNELS: readonly KernelConfig[] = [
 
 /** Replacements that delegate some cases to the wasm backend's own kernel. */
 const DELEGATING_KERNELS: ReadonlySet<KernelConfig> = new Set([
+  conv2DConfig,
+  fusedConv2DConfig,
   sumConfig,
   meanConfig,
   batchMatMulConfig,

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { WasmGradError } from '../errors';
 import {
-  type KernelFunction,
+  KERNEL_FUNCTIONS,
   type ProductHelper,
   productKernel,
   setProductHelpers,
@@ -18,7 +18,6 @@ const FUNCTION = 3;
 const COUNT = 4;
 const ARGUMENTS = 5;
 const CONTROL_WORDS = ARGUMENTS + 15;
-const FUNCTIONS: readonly KernelFunction[] = ['accumulate', 'panels', 'patches'];
 /** Longer than any part of a product takes (they are bounded to 32 MB of operands): a lost thread. */
 const JOB_TIMEOUT_MS = 120_000;
 
@@ -30,7 +29,7 @@ import('node:worker_threads').then(({ parentPort, workerData }) => {
   const { bytes, memory, control } = workerData;
   const words = new Int32Array(control);
   const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-  const functions = ${JSON.stringify(FUNCTIONS)}.map((name) => exports[name]);
+  const functions = ${JSON.stringify(KERNEL_FUNCTIONS)}.map((name) => exports[name]);
   parentPort.postMessage('ready');
   let seen = 0;
   for (;;) {
@@ -92,7 +91,7 @@ async function startHelper(bytes: Uint8Array, memory: WebAssembly.Memory): Promi
   let posted = 0;
   return {
     start(name, args) {
-      words[FUNCTION] = FUNCTIONS.indexOf(name);
+      words[FUNCTION] = KERNEL_FUNCTIONS.indexOf(name);
       words[COUNT] = args.length;
       words.set(args, ARGUMENTS);
       posted++;

@@ -10,7 +10,18 @@ const PAGE_BYTES = 65536;
 const MAX_PAGES = 16384;
 
 /** The module's functions (see the .wat): all take byte addresses and sizes, 32-bit integers. */
-export type KernelFunction = 'accumulate' | 'panels' | 'patches';
+export const KERNEL_FUNCTIONS = [
+  'accumulate',
+  'panels',
+  'patches',
+  'winogradInput',
+  'winogradFilter',
+  'winogradProducts',
+  'winogradOutput',
+] as const;
+
+/** One of {@link KERNEL_FUNCTIONS}. */
+export type KernelFunction = (typeof KERNEL_FUNCTIONS)[number];
 
 /** The compiled kernel and the memory it works in, one per thread that loads this module. */
 export interface ProductKernel {
@@ -127,7 +138,7 @@ export class ReductionProduct {
     this.paddedRows = Math.ceil(rows / TILE_ROWS) * TILE_ROWS;
     this.paddedColumns = Math.ceil(columns / TILE_COLUMNS) * TILE_COLUMNS;
     this.reserve(0, 0);
-    this.values().fill(0, 0, this.paddedRows * this.paddedColumns);
+    kernelValues(this.kernel).fill(0, 0, this.paddedRows * this.paddedColumns);
   }
 
   /**
@@ -147,7 +158,7 @@ export class ReductionProduct {
     const paddedColumns = Math.ceil(columns / TILE_COLUMNS) * TILE_COLUMNS;
     const values =
       paddedRows * paddedColumns + (paddedRows + 2 * paddedColumns) * maxDepth + maxInputValues;
-    if (values * 4 > MAX_PAGES * PAGE_BYTES) return undefined;
+    if (!fitsKernelMemory(values)) return undefined;
     return new ReductionProduct(loaded, rows, columns);
   }
 
@@ -164,7 +175,7 @@ export class ReductionProduct {
     if (depth === 0) return;
     const inputValues = g.images * g.inHeight * g.inWidth * g.inChannels;
     this.reserve(depth, inputValues);
-    const values = this.values();
+    const values = kernelValues(this.kernel);
     // C, A, B in panels, the input, B as given (with its columns padded).
     const aStart = paddedRows * paddedColumns;
     const bStart = aStart + paddedRows * depth;
@@ -182,7 +193,7 @@ export class ReductionProduct {
       }
     }
     // Patch rows and B's rows shared out as evenly as they go, then tiles of C's rows.
-    this.onThreads('patches', rows, 1, (first, last) => [
+    runOnThreads(this.kernel, 'patches', rows, 1, (first, last) => [
       xStart * 4,
       aStart * 4,
       g.images,
@@ -199,7 +210,7 @@ export class ReductionProduct {
       first,
       last,
     ]);
-    this.onThreads('panels', depth, 1, (first, last) => [
+    runOnThreads(this.kernel, 'panels', depth, 1, (first, last) => [
       stagingStart * 4,
       bStart * 4,
       depth,
@@ -208,7 +219,7 @@ export class ReductionProduct {
       last,
     ]);
     const chunk = Math.max(TILE_ROWS, Math.floor(CHUNK_VALUES / paddedColumns));
-    this.onThreads('accumulate', paddedRows, TILE_ROWS, (first, last) => [
+    runOnThreads(this.kernel, 'accumulate', paddedRows, TILE_ROWS, (first, last) => [
       (aStart + first * depth) * 4,
       bStart * 4,
       first * paddedColumns * 4,
@@ -219,36 +230,9 @@ export class ReductionProduct {
     ]);
   }
 
-  /**
-   * Runs `name` over `count` rows in blocks of `block`, split between this thread (the first share) and
-   * the helpers, and returns when all are done.
-   */
-  private onThreads(
-    name: KernelFunction,
-    count: number,
-    block: number,
-    args: (first: number, last: number) => number[],
-  ): void {
-    const blocks = Math.ceil(count / block);
-    const threads = this.kernel.shared ? Math.min(blocks, helpers.length + 1) : 1;
-    const share = (thread: number) => {
-      const first = Math.floor((blocks * thread) / threads) * block;
-      const last = Math.min(count, Math.floor((blocks * (thread + 1)) / threads) * block);
-      return args(first, last);
-    };
-    for (let thread = 1; thread < threads; thread++)
-      (helpers[thread - 1] as ProductHelper).start(name, share(thread));
-    try {
-      this.kernel.run(name, share(0));
-    } finally {
-      for (let thread = 1; thread < threads; thread++)
-        (helpers[thread - 1] as ProductHelper).finish();
-    }
-  }
-
   /** The accumulated C as a new [rows, columns] row-major array. */
   result(): Float32Array {
-    const values = this.values();
+    const values = kernelValues(this.kernel);
     if (this.columns === this.paddedColumns) return values.slice(0, this.rows * this.columns);
     const result = new Float32Array(this.rows * this.columns);
     for (let row = 0; row < this.rows; row++) {
@@ -264,16 +248,54 @@ export class ReductionProduct {
       this.paddedRows * this.paddedColumns +
       (this.paddedRows + 2 * this.paddedColumns) * depth +
       inputValues;
-    const { memory } = this.kernel;
-    const missing = Math.ceil((values * 4) / PAGE_BYTES) - memory.buffer.byteLength / PAGE_BYTES;
-    if (missing > 0) memory.grow(missing);
+    growMemory(this.kernel, values);
   }
+}
 
-  /**
-   * A view of the kernel's memory, taken anew: growing a plain memory detaches earlier views (a shared
-   * one keeps them, but at their old length).
-   */
-  private values(): Float32Array {
-    return new Float32Array(this.kernel.memory.buffer);
+/** Whether `values` floats fit in the kernel's memory. */
+export function fitsKernelMemory(values: number): boolean {
+  return values * 4 <= MAX_PAGES * PAGE_BYTES;
+}
+
+/** Grows the kernel's memory to hold at least `values` floats. */
+export function growMemory(kernel: ProductKernel, values: number): void {
+  const { memory } = kernel;
+  const missing = Math.ceil((values * 4) / PAGE_BYTES) - memory.buffer.byteLength / PAGE_BYTES;
+  if (missing > 0) memory.grow(missing);
+}
+
+/**
+ * A view of the kernel's memory, taken anew: growing a plain memory detaches earlier views (a shared
+ * one keeps them, but at their old length).
+ */
+export function kernelValues(kernel: ProductKernel): Float32Array {
+  return new Float32Array(kernel.memory.buffer);
+}
+
+/**
+ * Runs `name` over `count` rows in blocks of `block`, split between this thread (the first share) and
+ * the helpers, and returns when all are done.
+ */
+export function runOnThreads(
+  kernel: ProductKernel,
+  name: KernelFunction,
+  count: number,
+  block: number,
+  args: (first: number, last: number) => number[],
+): void {
+  const blocks = Math.ceil(count / block);
+  const threads = kernel.shared ? Math.min(blocks, helpers.length + 1) : 1;
+  const share = (thread: number) => {
+    const first = Math.floor((blocks * thread) / threads) * block;
+    const last = Math.min(count, Math.floor((blocks * (thread + 1)) / threads) * block);
+    return args(first, last);
+  };
+  for (let thread = 1; thread < threads; thread++)
+    (helpers[thread - 1] as ProductHelper).start(name, share(thread));
+  try {
+    kernel.run(name, share(0));
+  } finally {
+    for (let thread = 1; thread < threads; thread++)
+      (helpers[thread - 1] as ProductHelper).finish();
   }
 }
