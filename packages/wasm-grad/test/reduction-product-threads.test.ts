@@ -39,7 +39,7 @@ describe('ReductionProduct with a helper thread', () => {
   it('reports a helper whose share failed as KERNEL_THREAD_FAILED, then runs products without helpers', async () => {
     const [helper] = await startProductHelpers(1);
     // A share reading far outside the kernel's memory traps on the helper's thread.
-    helper?.start('accumulate', [2 ** 30, 0, 0, 4, 8, 8, 8]);
+    helper?.start('accumulate', [2 ** 30, 0, 0, 4, 8, 8, 8, 32, 4]);
     expect(() => helper?.finish()).toThrow(
       expect.objectContaining({ code: 'KERNEL_THREAD_FAILED' }),
     );

@@ -139,15 +139,42 @@ describe('3x3 stride-1 convolutions by Winograd F(2x2, 3x3) match the cpu backen
     }
   });
 
-  it('a batch larger than one part (16 images of 64x64x16, then 1) is done in parts', async () => {
-    // A 64x64 image has 1,024 tiles: 16 products of 1,024 rows by 16 + 16 channels are 0.5 M values,
-    // so 16 images fill a part of 8 M values. Each output sums 144 products: float32 rounding allows more.
+  it('Conv2DBackpropFilter at stride 1 (Winograd transforms of x and dy, products over the tiles)', async () => {
+    for (const c of CASES) {
+      const outShape = tf.backend_util.computeConv2DInfo(
+        c.shape,
+        [3, 3, c.shape[3], c.outChannels],
+        1,
+        1,
+        c.pad,
+        'round',
+      ).outShape;
+      await compareKernel(
+        `Conv2DBackpropFilter ${describeCase(c)}`,
+        'Conv2DBackpropFilter',
+        { x: c.shape, dy: outShape },
+        { ...ATTRS, pad: c.pad, filterShape: [3, 3, c.shape[3], c.outChannels] },
+      );
+    }
+  });
+
+  it('a batch larger than one part (2 images of 256x256x4, then 1) is done in parts', async () => {
+    // A 256x256 image has 16,384 tiles: 16 products of 16,384 rows by 4 + 8 channels are 3.1 M values,
+    // so 2 images fill a part of 8 M values.
     await compareKernel(
-      'Conv2D x 17x64x64x16 f 3x3x16',
+      'Conv2D x 3x256x256x4 f 3x3x8',
       'Conv2D',
-      { x: [17, 64, 64, 16], filter: [3, 3, 16, 16] },
+      { x: [3, 256, 256, 4], filter: [3, 3, 4, 8] },
       { ...ATTRS, pad: 'same' },
-      { absolute: 1e-4, relative: 1e-5 },
+    );
+    // The filter gradient adds the parts' dU. Each value sums 196,608 products, which the cpu backend
+    // adds one by one in float32 (an error of about N·ε·|term| ≈ 3e-3 of its own), hence the tolerance.
+    await compareKernel(
+      'Conv2DBackpropFilter x 3x256x256x4 f 3x3x8',
+      'Conv2DBackpropFilter',
+      { x: [3, 256, 256, 4], dy: [3, 256, 256, 8] },
+      { ...ATTRS, pad: 'same', filterShape: [3, 3, 4, 8] },
+      { absolute: 1e-2, relative: 1e-4 },
     );
   });
 
@@ -178,7 +205,7 @@ describe('WinogradConvolution with a helper thread', () => {
     await startProductHelpers(0);
   });
 
-  it('gives the same outputs as on one thread (each value is computed by one thread)', async () => {
+  it('gives the same outputs and filter gradient as on one thread (each value has one thread)', async () => {
     const geometry = {
       batchSize: 3,
       inHeight: 9,
@@ -204,10 +231,21 @@ describe('WinogradConvolution with a helper thread', () => {
       );
       return output;
     };
+    const gradient = () => {
+      const output = new Float32Array(9 * 12 * 16);
+      (WinogradConvolution.plan(geometry) as WinogradConvolution).filterGradient(
+        x,
+        randomValues(3 * 9 * 7 * 16, 10),
+        output,
+      );
+      return output;
+    };
     await startProductHelpers(0);
     const alone = run();
+    const gradientAlone = gradient();
     expect(await startProductHelpers(1)).toHaveLength(1);
     expect(Array.from(run())).toEqual(Array.from(alone));
+    expect(Array.from(gradient())).toEqual(Array.from(gradientAlone));
     // And both agree with the cpu backend's convolution.
     const expected = await valuesOn('cpu', () =>
       tf.fused.conv2d({

@@ -6,6 +6,7 @@ import type {
 } from '@tensorflow/tfjs-core';
 import { type ConvPad, forwardConvInfo } from '../conv-geometry';
 import { ReductionProduct } from '../simd/reduction-product';
+import { WinogradConvolution } from '../simd/winograd';
 import { release, reshape, runWasmKernel, slice, type WasmBackendLike } from '../wasm-kernels';
 
 /**
@@ -45,6 +46,17 @@ export const conv2DBackpropFilterConfig: KernelConfig = {
       dimRoundingMode,
       false,
     );
+    const winograd = winogradFor(info);
+    if (winograd) {
+      // Allocated first: growing the wasm heap detaches the views below.
+      const filterGradient = wasm.makeOutput(filterShape, 'float32');
+      winograd.filterGradient(
+        wasm.typedArrayFromHeap(x) as Float32Array,
+        wasm.typedArrayFromHeap(dy) as Float32Array,
+        wasm.typedArrayFromHeap(filterGradient) as Float32Array,
+      );
+      return filterGradient;
+    }
     const rows = info.filterHeight * info.filterWidth * info.inChannels;
     const positions = info.outHeight * info.outWidth;
     // Parts of the batch whose patches and dy fit in 32 MB, summed in the kernel's memory.
@@ -63,6 +75,21 @@ export const conv2DBackpropFilterConfig: KernelConfig = {
       : xnnpackFilterGradient(wasm, x, dy, info, filterShape);
   },
 };
+
+/** Winograd's plan for a 3×3 filter at stride 1, where the channel counts suit it. */
+function winogradFor(info: backend_util.Conv2DInfo): WinogradConvolution | undefined {
+  if (
+    info.filterHeight !== 3 ||
+    info.filterWidth !== 3 ||
+    info.strideHeight !== 1 ||
+    info.strideWidth !== 1 ||
+    info.batchSize === 0 ||
+    info.outHeight <= 0 ||
+    info.outWidth <= 0
+  )
+    return undefined;
+  return WinogradConvolution.plan({ ...info, top: info.padInfo.top, left: info.padInfo.left });
+}
 
 /** The filter gradient in this package's SIMD kernel, which writes the patches itself and reads dy as is. */
 function reductionFilterGradient(

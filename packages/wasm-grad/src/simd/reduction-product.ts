@@ -18,6 +18,9 @@ export const KERNEL_FUNCTIONS = [
   'winogradFilter',
   'winogradProducts',
   'winogradOutput',
+  'winogradOutputGradient',
+  'winogradGradientProducts',
+  'winogradFilterGradient',
 ] as const;
 
 /** One of {@link KERNEL_FUNCTIONS}. */
@@ -227,6 +230,8 @@ export class ReductionProduct {
       depth,
       paddedColumns,
       chunk,
+      depth * 4,
+      4,
     ]);
   }
 

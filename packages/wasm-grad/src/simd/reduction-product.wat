@@ -3,7 +3,9 @@
 ;; and `accumulate` adds A·B to C), and 3×3 convolutions at stride 1 by Winograd (the `winograd*`
 ;; functions below). Each takes a range of rows or tiles, so threads can share one call.
 ;;
-;; accumulate: C[rows][columns] += A[rows][depth] · B[depth][columns]. A filter gradient's depth (the summed
+;; accumulate: C[rows][columns] += A[rows][depth] · B[depth][columns], A's value (row, k) at byte
+;; a + row·rowStride + k·depthStride: row-major A has strides (depth·4, 4), and a Winograd filter gradient
+;; reads V, laid out [tiles][channels], as A = Vᵀ with strides (4, channels·4). A filter gradient's depth (the summed
 ;; axis) runs over every output position of the batch; a Winograd product's over the input channels.
 ;; B comes in panels of 8 columns ([columns / 8][depth][8], written by `panels`), so a tile reads it
 ;; contiguously. XNNPACK's products pack B into their own layout on every call too, but at 5–14 ns a value
@@ -19,12 +21,12 @@
   (func $accumulate (export "accumulate")
     (param $a i32) (param $b i32) (param $c i32)
     (param $rows i32) (param $depth i32) (param $columns i32) (param $chunk i32)
+    (param $rowStride i32) (param $depthStride i32)
     (local $first i32) (local $last i32) (local $row i32) (local $column i32)
-    (local $rowStride i32) (local $columnStride i32) (local $pa i32) (local $pb i32) (local $pc i32)
+    (local $columnStride i32) (local $pa i32) (local $pb i32) (local $pc i32)
     (local $count i32) (local $b0 v128) (local $b1 v128) (local $splat v128)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
     (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
-    (local.set $rowStride (i32.shl (local.get $depth) (i32.const 2)))
     (local.set $columnStride (i32.shl (local.get $columns) (i32.const 2)))
     (local.set $first (i32.const 0))
     (loop $chunks
@@ -51,8 +53,8 @@
           (local.set $c30 (v128.load (local.get $pc)))
           (local.set $c31 (v128.load offset=16 (local.get $pc)))
           (local.set $pa (i32.add (local.get $a)
-            (i32.shl (i32.add (i32.mul (local.get $row) (local.get $depth)) (local.get $first))
-              (i32.const 2))))
+            (i32.add (i32.mul (local.get $row) (local.get $rowStride))
+              (i32.mul (local.get $first) (local.get $depthStride)))))
           ;; B's panel of 8 columns from `column` on, at row `first`.
           (local.set $pb (i32.add (local.get $b)
             (i32.shl (i32.add (i32.mul (local.get $column) (local.get $depth))
@@ -76,7 +78,7 @@
               (i32.add (local.get $pa) (i32.mul (local.get $rowStride) (i32.const 3)))))
             (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $splat) (local.get $b0))))
             (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $splat) (local.get $b1))))
-            (local.set $pa (i32.add (local.get $pa) (i32.const 4)))
+            (local.set $pa (i32.add (local.get $pa) (local.get $depthStride)))
             (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
             (local.set $count (i32.sub (local.get $count) (i32.const 1)))
             (br_if $steps (local.get $count)))
@@ -439,7 +441,8 @@
       (memory.fill (local.get $m) (i32.const 0)
         (i32.shl (i32.mul (i32.sub (local.get $last) (local.get $first)) (local.get $outChannels)) (i32.const 2)))
       (call $accumulate (local.get $v) (local.get $u) (local.get $m) (i32.sub (local.get $last) (local.get $first))
-        (local.get $inChannels) (local.get $outChannels) (local.get $chunk))
+        (local.get $inChannels) (local.get $outChannels) (local.get $chunk)
+        (i32.shl (local.get $inChannels) (i32.const 2)) (i32.const 4))
       (local.set $v (i32.add (local.get $v) (local.get $vPlane)))
       (local.set $u (i32.add (local.get $u) (local.get $uPlane)))
       (local.set $m (i32.add (local.get $m) (local.get $mPlane)))
@@ -496,4 +499,168 @@
           (local.set $offset (i32.add (local.get $offset) (i32.const 16)))
           (br_if $channelGroups (i32.lt_u (local.get $offset) (local.get $bytes))))
         (local.set $tile (i32.add (local.get $tile) (i32.const 1)))
-        (br_if $tiles (i32.lt_u (local.get $tile) (local.get $last)))))))
+        (br_if $tiles (i32.lt_u (local.get $tile) (local.get $last))))))
+
+  ;; The filter gradient of the same convolution, Winograd's way: dU[ξ] = Σ over tiles of V[ξ]ᵀ · dM[ξ],
+  ;; dM = A dy Aᵀ for each tile's 2×2 block of the output gradient dy, then dg = Gᵀ dU G. V is the forward
+  ;; input transform (winogradInput); 16 products [in][tiles] · [tiles][out] replace the direct method's 9
+  ;; over four times as many positions.
+
+  ;; winogradOutputGradient: dM[ξ] = (A e Aᵀ)[ξ] for tiles [first, last) of an NHWC dy, e a tile's 2×2
+  ;; block (zero where it falls off the output), written in panels of 8 channels ([out / 8][tiles][8]) as
+  ;; `accumulate` reads B; channels is a multiple of 8.
+  (func (export "winogradOutputGradient")
+    (param $dy i32) (param $dm i32) (param $outHeight i32) (param $outWidth i32) (param $channels i32)
+    (param $tilesHigh i32) (param $tilesWide i32) (param $tiles i32) (param $plane i32)
+    (param $first i32) (param $last i32)
+    (local $tile i32) (local $image i32) (local $rest i32) (local $row i32) (local $column i32)
+    (local $pixel i32) (local $rowBytes i32) (local $offset i32) (local $from i32) (local $to i32)
+    (local $panelStride i32) (local $secondRow i32) (local $secondColumn i32)
+    (local $e00 v128) (local $e01 v128) (local $e10 v128) (local $e11 v128) (local $s0 v128) (local $s1 v128)
+    (local.set $pixel (i32.shl (local.get $channels) (i32.const 2)))
+    (local.set $rowBytes (i32.mul (local.get $outWidth) (local.get $pixel)))
+    (local.set $panelStride (i32.shl (local.get $tiles) (i32.const 5)))
+    (local.set $tile (local.get $first))
+    (block $empty
+      (br_if $empty (i32.ge_u (local.get $first) (local.get $last)))
+      (loop $tiles
+        (local.set $image (i32.div_u (local.get $tile) (i32.mul (local.get $tilesHigh) (local.get $tilesWide))))
+        (local.set $rest (i32.rem_u (local.get $tile) (i32.mul (local.get $tilesHigh) (local.get $tilesWide))))
+        (local.set $row (i32.shl (i32.div_u (local.get $rest) (local.get $tilesWide)) (i32.const 1)))
+        (local.set $column (i32.shl (i32.rem_u (local.get $rest) (local.get $tilesWide)) (i32.const 1)))
+        (local.set $secondRow (i32.lt_u (i32.add (local.get $row) (i32.const 1)) (local.get $outHeight)))
+        (local.set $secondColumn (i32.lt_u (i32.add (local.get $column) (i32.const 1)) (local.get $outWidth)))
+        (local.set $from (i32.add (local.get $dy) (i32.add
+          (i32.mul (i32.add (i32.mul (local.get $image) (local.get $outHeight)) (local.get $row)) (local.get $rowBytes))
+          (i32.mul (local.get $column) (local.get $pixel)))))
+        (local.set $offset (i32.const 0))
+        (loop $channelGroups
+          (local.set $e00 (v128.load (i32.add (local.get $from) (local.get $offset))))
+          (local.set $e01 (if (result v128) (local.get $secondColumn)
+            (then (v128.load (i32.add (i32.add (local.get $from) (local.get $pixel)) (local.get $offset))))
+            (else (v128.const i32x4 0 0 0 0))))
+          (local.set $e10 (if (result v128) (local.get $secondRow)
+            (then (v128.load (i32.add (i32.add (local.get $from) (local.get $rowBytes)) (local.get $offset))))
+            (else (v128.const i32x4 0 0 0 0))))
+          (local.set $e11 (if (result v128) (i32.and (local.get $secondRow) (local.get $secondColumn))
+            (then (v128.load (i32.add (i32.add (local.get $from) (i32.add (local.get $rowBytes) (local.get $pixel))) (local.get $offset))))
+            (else (v128.const i32x4 0 0 0 0))))
+          ;; The tile's 4 values of these channels in their panel: (offset / 32) panels on, 8 floats a tile.
+          (local.set $to (i32.add (i32.add (local.get $dm) (i32.mul (i32.shr_u (local.get $offset) (i32.const 5)) (local.get $panelStride)))
+            (i32.add (i32.shl (local.get $tile) (i32.const 5)) (i32.and (local.get $offset) (i32.const 31)))))
+          ;; Row i of A e is (s0, s1); its columns through Aᵀ are s0, s0 + s1, s0 − s1, −s1.
+          (local.set $s0 (local.get $e00))
+          (local.set $s1 (local.get $e01))
+          (v128.store (local.get $to) (local.get $s0))
+          (local.set $to (i32.add (local.get $to) (local.get $plane)))
+          (v128.store (local.get $to) (f32x4.add (local.get $s0) (local.get $s1)))
+          (local.set $to (i32.add (local.get $to) (local.get $plane)))
+          (v128.store (local.get $to) (f32x4.sub (local.get $s0) (local.get $s1)))
+          (local.set $to (i32.add (local.get $to) (local.get $plane)))
+          (v128.store (local.get $to) (f32x4.neg (local.get $s1)))
+          (local.set $to (i32.add (local.get $to) (local.get $plane)))
+          (local.set $s0 (f32x4.add (local.get $e00) (local.get $e10)))
+          (local.set $s1 (f32x4.add (local.get $e01) (local.get $e11)))
+          (v128.store (local.get $to) (local.get $s0))
+          (local.set $to (i32.add (local.get $to) (local.get $plane)))
+          (v128.store (local.get $to) (f32x4.add (local.get $s0) (local.get $s1)))
+          (local.set $to (i32.add (local.get $to) (local.get $plane)))
+          (v128.store (local.get $to) (f32x4.sub (local.get $s0) (local.get $s1)))
+          (local.set $to (i32.add (local.get $to) (local.get $plane)))
+          (v128.store (local.get $to) (f32x4.neg (local.get $s1)))
+          (local.set $to (i32.add (local.get $to) (local.get $plane)))
+          (local.set $s0 (f32x4.sub (local.get $e00) (local.get $e10)))
+          (local.set $s1 (f32x4.sub (local.get $e01) (local.get $e11)))
+          (v128.store (local.get $to) (local.get $s0))
+          (local.set $to (i32.add (local.get $to) (local.get $plane)))
+          (v128.store (local.get $to) (f32x4.add (local.get $s0) (local.get $s1)))
+          (local.set $to (i32.add (local.get $to) (local.get $plane)))
+          (v128.store (local.get $to) (f32x4.sub (local.get $s0) (local.get $s1)))
+          (local.set $to (i32.add (local.get $to) (local.get $plane)))
+          (v128.store (local.get $to) (f32x4.neg (local.get $s1)))
+          (local.set $to (i32.add (local.get $to) (local.get $plane)))
+          (local.set $s0 (f32x4.neg (local.get $e10)))
+          (local.set $s1 (f32x4.neg (local.get $e11)))
+          (v128.store (local.get $to) (local.get $s0))
+          (local.set $to (i32.add (local.get $to) (local.get $plane)))
+          (v128.store (local.get $to) (f32x4.add (local.get $s0) (local.get $s1)))
+          (local.set $to (i32.add (local.get $to) (local.get $plane)))
+          (v128.store (local.get $to) (f32x4.sub (local.get $s0) (local.get $s1)))
+          (local.set $to (i32.add (local.get $to) (local.get $plane)))
+          (v128.store (local.get $to) (f32x4.neg (local.get $s1)))
+          (local.set $offset (i32.add (local.get $offset) (i32.const 16)))
+          (br_if $channelGroups (i32.lt_u (local.get $offset) (local.get $pixel))))
+        (local.set $tile (i32.add (local.get $tile) (i32.const 1)))
+        (br_if $tiles (i32.lt_u (local.get $tile) (local.get $last))))))
+
+  ;; winogradGradientProducts: dU[ξ] += V[ξ]ᵀ · dM[ξ] for input channels (rows of dU) [first, last),
+  ;; multiples of 4, of each of the 16; V[ξ] is [tiles][inChannels], read transposed.
+  (func (export "winogradGradientProducts")
+    (param $v i32) (param $dm i32) (param $du i32) (param $inChannels i32) (param $tiles i32)
+    (param $outChannels i32) (param $chunk i32) (param $vPlane i32) (param $dmPlane i32) (param $duPlane i32)
+    (param $first i32) (param $last i32)
+    (local $position i32)
+    (if (i32.ge_u (local.get $first) (local.get $last)) (then (return)))
+    (local.set $v (i32.add (local.get $v) (i32.shl (local.get $first) (i32.const 2))))
+    (local.set $du (i32.add (local.get $du) (i32.shl (i32.mul (local.get $first) (local.get $outChannels)) (i32.const 2))))
+    (loop $positions
+      (call $accumulate (local.get $v) (local.get $dm) (local.get $du) (i32.sub (local.get $last) (local.get $first)) (local.get $tiles)
+        (local.get $outChannels) (local.get $chunk) (i32.const 4) (i32.shl (local.get $inChannels) (i32.const 2)))
+      (local.set $v (i32.add (local.get $v) (local.get $vPlane)))
+      (local.set $dm (i32.add (local.get $dm) (local.get $dmPlane)))
+      (local.set $du (i32.add (local.get $du) (local.get $duPlane)))
+      (local.set $position (i32.add (local.get $position) (i32.const 1)))
+      (br_if $positions (i32.lt_u (local.get $position) (i32.const 16)))))
+
+  ;; winogradFilterGradient: dg = Gᵀ dU G for input channels [first, last), 4 output channels at a time,
+  ;; into an HWIO dw. Gᵀ's rows combine u0 + ½(u1 + u2), ½(u1 − u2) and ½(u1 + u2) + u3.
+  (func (export "winogradFilterGradient")
+    (param $du i32) (param $dw i32) (param $inChannels i32) (param $outChannels i32) (param $plane i32)
+    (param $first i32) (param $last i32)
+    (local $in i32) (local $offset i32) (local $from i32) (local $to i32) (local $tap i32) (local $half v128)
+    (local $h00 v128) (local $h01 v128) (local $h02 v128) (local $h03 v128) (local $h10 v128) (local $h11 v128) (local $h12 v128) (local $h13 v128) (local $h20 v128) (local $h21 v128) (local $h22 v128) (local $h23 v128)
+    (local.set $half (f32x4.splat (f32.const 0.5)))
+    (local.set $tap (i32.shl (i32.mul (local.get $inChannels) (local.get $outChannels)) (i32.const 2)))
+    (local.set $in (local.get $first))
+    (block $empty
+      (br_if $empty (i32.ge_u (local.get $first) (local.get $last)))
+      (loop $ins
+        (local.set $offset (i32.const 0))
+        (loop $outGroups
+          (local.set $from (i32.add (local.get $du) (i32.add (i32.shl (i32.mul (local.get $in) (local.get $outChannels)) (i32.const 2)) (local.get $offset))))
+          ;; Gᵀ dU: h[k][b] over dU's rows a, for each column b.
+          (local.set $h00 (f32x4.add (v128.load (i32.add (local.get $from) (i32.mul (i32.const 0) (local.get $plane)))) (f32x4.mul (local.get $half) (f32x4.add (v128.load (i32.add (local.get $from) (i32.mul (i32.const 4) (local.get $plane)))) (v128.load (i32.add (local.get $from) (i32.mul (i32.const 8) (local.get $plane))))))))
+          (local.set $h10 (f32x4.mul (local.get $half) (f32x4.sub (v128.load (i32.add (local.get $from) (i32.mul (i32.const 4) (local.get $plane)))) (v128.load (i32.add (local.get $from) (i32.mul (i32.const 8) (local.get $plane)))))))
+          (local.set $h20 (f32x4.add (f32x4.mul (local.get $half) (f32x4.add (v128.load (i32.add (local.get $from) (i32.mul (i32.const 4) (local.get $plane)))) (v128.load (i32.add (local.get $from) (i32.mul (i32.const 8) (local.get $plane)))))) (v128.load (i32.add (local.get $from) (i32.mul (i32.const 12) (local.get $plane))))))
+          (local.set $h01 (f32x4.add (v128.load (i32.add (local.get $from) (i32.mul (i32.const 1) (local.get $plane)))) (f32x4.mul (local.get $half) (f32x4.add (v128.load (i32.add (local.get $from) (i32.mul (i32.const 5) (local.get $plane)))) (v128.load (i32.add (local.get $from) (i32.mul (i32.const 9) (local.get $plane))))))))
+          (local.set $h11 (f32x4.mul (local.get $half) (f32x4.sub (v128.load (i32.add (local.get $from) (i32.mul (i32.const 5) (local.get $plane)))) (v128.load (i32.add (local.get $from) (i32.mul (i32.const 9) (local.get $plane)))))))
+          (local.set $h21 (f32x4.add (f32x4.mul (local.get $half) (f32x4.add (v128.load (i32.add (local.get $from) (i32.mul (i32.const 5) (local.get $plane)))) (v128.load (i32.add (local.get $from) (i32.mul (i32.const 9) (local.get $plane)))))) (v128.load (i32.add (local.get $from) (i32.mul (i32.const 13) (local.get $plane))))))
+          (local.set $h02 (f32x4.add (v128.load (i32.add (local.get $from) (i32.mul (i32.const 2) (local.get $plane)))) (f32x4.mul (local.get $half) (f32x4.add (v128.load (i32.add (local.get $from) (i32.mul (i32.const 6) (local.get $plane)))) (v128.load (i32.add (local.get $from) (i32.mul (i32.const 10) (local.get $plane))))))))
+          (local.set $h12 (f32x4.mul (local.get $half) (f32x4.sub (v128.load (i32.add (local.get $from) (i32.mul (i32.const 6) (local.get $plane)))) (v128.load (i32.add (local.get $from) (i32.mul (i32.const 10) (local.get $plane)))))))
+          (local.set $h22 (f32x4.add (f32x4.mul (local.get $half) (f32x4.add (v128.load (i32.add (local.get $from) (i32.mul (i32.const 6) (local.get $plane)))) (v128.load (i32.add (local.get $from) (i32.mul (i32.const 10) (local.get $plane)))))) (v128.load (i32.add (local.get $from) (i32.mul (i32.const 14) (local.get $plane))))))
+          (local.set $h03 (f32x4.add (v128.load (i32.add (local.get $from) (i32.mul (i32.const 3) (local.get $plane)))) (f32x4.mul (local.get $half) (f32x4.add (v128.load (i32.add (local.get $from) (i32.mul (i32.const 7) (local.get $plane)))) (v128.load (i32.add (local.get $from) (i32.mul (i32.const 11) (local.get $plane))))))))
+          (local.set $h13 (f32x4.mul (local.get $half) (f32x4.sub (v128.load (i32.add (local.get $from) (i32.mul (i32.const 7) (local.get $plane)))) (v128.load (i32.add (local.get $from) (i32.mul (i32.const 11) (local.get $plane)))))))
+          (local.set $h23 (f32x4.add (f32x4.mul (local.get $half) (f32x4.add (v128.load (i32.add (local.get $from) (i32.mul (i32.const 7) (local.get $plane)))) (v128.load (i32.add (local.get $from) (i32.mul (i32.const 11) (local.get $plane)))))) (v128.load (i32.add (local.get $from) (i32.mul (i32.const 15) (local.get $plane))))))
+          ;; (Gᵀ dU) G: dw[k][l] over h's columns, stored at dw + (k·3 + l)·tap + (in·out)·4 + offset.
+          (local.set $to (i32.add (local.get $dw) (i32.add (i32.shl (i32.mul (local.get $in) (local.get $outChannels)) (i32.const 2)) (local.get $offset))))
+          (v128.store (local.get $to) (f32x4.add (local.get $h00) (f32x4.mul (local.get $half) (f32x4.add (local.get $h01) (local.get $h02)))))
+          (local.set $to (i32.add (local.get $to) (local.get $tap)))
+          (v128.store (local.get $to) (f32x4.mul (local.get $half) (f32x4.sub (local.get $h01) (local.get $h02))))
+          (local.set $to (i32.add (local.get $to) (local.get $tap)))
+          (v128.store (local.get $to) (f32x4.add (f32x4.mul (local.get $half) (f32x4.add (local.get $h01) (local.get $h02))) (local.get $h03)))
+          (local.set $to (i32.add (local.get $to) (local.get $tap)))
+          (v128.store (local.get $to) (f32x4.add (local.get $h10) (f32x4.mul (local.get $half) (f32x4.add (local.get $h11) (local.get $h12)))))
+          (local.set $to (i32.add (local.get $to) (local.get $tap)))
+          (v128.store (local.get $to) (f32x4.mul (local.get $half) (f32x4.sub (local.get $h11) (local.get $h12))))
+          (local.set $to (i32.add (local.get $to) (local.get $tap)))
+          (v128.store (local.get $to) (f32x4.add (f32x4.mul (local.get $half) (f32x4.add (local.get $h11) (local.get $h12))) (local.get $h13)))
+          (local.set $to (i32.add (local.get $to) (local.get $tap)))
+          (v128.store (local.get $to) (f32x4.add (local.get $h20) (f32x4.mul (local.get $half) (f32x4.add (local.get $h21) (local.get $h22)))))
+          (local.set $to (i32.add (local.get $to) (local.get $tap)))
+          (v128.store (local.get $to) (f32x4.mul (local.get $half) (f32x4.sub (local.get $h21) (local.get $h22))))
+          (local.set $to (i32.add (local.get $to) (local.get $tap)))
+          (v128.store (local.get $to) (f32x4.add (f32x4.mul (local.get $half) (f32x4.add (local.get $h21) (local.get $h22))) (local.get $h23)))
+          (local.set $offset (i32.add (local.get $offset) (i32.const 16)))
+          (br_if $outGroups (i32.lt_u (local.get $offset) (i32.shl (local.get $outChannels) (i32.const 2)))))
+        (local.set $in (i32.add (local.get $in) (i32.const 1)))
+        (br_if $ins (i32.lt_u (local.get $in) (local.get $last)))))))

@@ -67,7 +67,8 @@ export class WinogradConvolution {
       Math.min(g.batchSize, Math.floor(MAX_PART_VALUES / partValuesPerImage)),
     );
     const convolution = new WinogradConvolution(kernel, g, imagesPerPart);
-    return fitsKernelMemory(convolution.layout().end) ? convolution : undefined;
+    const end = Math.max(convolution.layout().end, convolution.gradientLayout().end);
+    return fitsKernelMemory(end) ? convolution : undefined;
   }
 
   /**
@@ -110,21 +111,7 @@ export class WinogradConvolution {
       values.set(x.subarray(firstImage * inputImage, (firstImage + images) * inputImage), at.input);
       const vPlane = rows * g.inChannels * 4;
       const mPlane = rows * g.outChannels * 4;
-      runOnThreads(kernel, 'winogradInput', tiles, 1, (first, last) => [
-        at.input * 4,
-        at.v * 4,
-        at.zeros * 4,
-        g.inHeight,
-        g.inWidth,
-        g.inChannels,
-        tilesHigh,
-        tilesWide,
-        g.top,
-        g.left,
-        vPlane,
-        first,
-        last,
-      ]);
+      this.transformInput(at.input, at.v, at.zeros, tiles, vPlane);
       runOnThreads(kernel, 'winogradProducts', rows, TILE_ROWS, (first, last) => [
         at.v * 4,
         at.u * 4,
@@ -160,14 +147,131 @@ export class WinogradConvolution {
   }
 
   /**
+   * Writes the filter gradient (3×3 HWIO) of this convolution into `output`, given its input `x` and
+   * output gradient `dy` (NHWC): dU[ξ] = Σ V[ξ]ᵀ · dM[ξ] over every tile of the batch, then Gᵀ dU G.
+   */
+  filterGradient(x: Float32Array, dy: Float32Array, output: Float32Array): void {
+    const { kernel, geometry: g, imagesPerPart } = this;
+    const at = this.gradientLayout();
+    growMemory(kernel, at.end);
+    const values = kernelValues(kernel);
+    values.fill(0, at.zeros, at.input);
+    const tilesHigh = Math.ceil(g.outHeight / 2);
+    const tilesWide = Math.ceil(g.outWidth / 2);
+    const inputImage = g.inHeight * g.inWidth * g.inChannels;
+    const gradientImage = g.outHeight * g.outWidth * g.outChannels;
+    const duPlane = g.inChannels * g.outChannels * 4;
+    const chunk = Math.max(TILE_ROWS, Math.floor(CHUNK_VALUES / g.outChannels));
+    for (let firstImage = 0; firstImage < g.batchSize; firstImage += imagesPerPart) {
+      const images = Math.min(imagesPerPart, g.batchSize - firstImage);
+      const tiles = images * tilesHigh * tilesWide;
+      const vPlane = Math.ceil(tiles / TILE_ROWS) * TILE_ROWS * g.inChannels * 4;
+      const dmPlane = tiles * g.outChannels * 4;
+      values.set(x.subarray(firstImage * inputImage, (firstImage + images) * inputImage), at.input);
+      values.set(
+        dy.subarray(firstImage * gradientImage, (firstImage + images) * gradientImage),
+        at.dy,
+      );
+      this.transformInput(at.input, at.v, at.zeros, tiles, vPlane);
+      runOnThreads(kernel, 'winogradOutputGradient', tiles, 1, (first, last) => [
+        at.dy * 4,
+        at.dm * 4,
+        g.outHeight,
+        g.outWidth,
+        g.outChannels,
+        tilesHigh,
+        tilesWide,
+        tiles,
+        dmPlane,
+        first,
+        last,
+      ]);
+      runOnThreads(kernel, 'winogradGradientProducts', g.inChannels, TILE_ROWS, (first, last) => [
+        at.v * 4,
+        at.dm * 4,
+        at.du * 4,
+        g.inChannels,
+        tiles,
+        g.outChannels,
+        chunk,
+        vPlane,
+        dmPlane,
+        duPlane,
+        first,
+        last,
+      ]);
+    }
+    runOnThreads(kernel, 'winogradFilterGradient', g.inChannels, 1, (first, last) => [
+      at.du * 4,
+      at.dw * 4,
+      g.inChannels,
+      g.outChannels,
+      duPlane,
+      first,
+      last,
+    ]);
+    output.set(values.subarray(at.dw, at.dw + 9 * g.inChannels * g.outChannels));
+  }
+
+  /** V = Bᵀ d B for `tiles` tiles of the part's input at `input`, into `v` (addresses in floats). */
+  private transformInput(
+    input: number,
+    v: number,
+    zeros: number,
+    tiles: number,
+    vPlane: number,
+  ): void {
+    const g = this.geometry;
+    runOnThreads(this.kernel, 'winogradInput', tiles, 1, (first, last) => [
+      input * 4,
+      v * 4,
+      zeros * 4,
+      g.inHeight,
+      g.inWidth,
+      g.inChannels,
+      Math.ceil(g.outHeight / 2),
+      Math.ceil(g.outWidth / 2),
+      g.top,
+      g.left,
+      vPlane,
+      first,
+      last,
+    ]);
+  }
+
+  /** Rows of V and M for a part: one per tile, padded to `accumulate`'s 4. */
+  private partRows(): number {
+    const g = this.geometry;
+    const tiles = this.imagesPerPart * Math.ceil(g.outHeight / 2) * Math.ceil(g.outWidth / 2);
+    return Math.ceil(tiles / TILE_ROWS) * TILE_ROWS;
+  }
+
+  /**
+   * The filter gradient's operands in the kernel's memory, in floats: zeros (taps in the padding), dU,
+   * dg, and one part's input, output gradient, V and dM.
+   */
+  private gradientLayout() {
+    const g = this.geometry;
+    const rows = this.partRows();
+    const zeros = 0;
+    const du = zeros + g.inChannels;
+    const dw = du + POSITIONS * g.inChannels * g.outChannels;
+    const input = dw + 9 * g.inChannels * g.outChannels;
+    const dy = input + this.imagesPerPart * g.inHeight * g.inWidth * g.inChannels;
+    const v = dy + this.imagesPerPart * g.outHeight * g.outWidth * g.outChannels;
+    const dm = v + POSITIONS * rows * g.inChannels;
+    const end = dm + POSITIONS * rows * g.outChannels;
+    return { zeros, du, dw, input, dy, v, dm, end };
+  }
+
+  /**
    * Where each operand lives in the kernel's memory, in floats (all multiples of 4, so every address is
    * 16-byte aligned): zeros (taps in the padding, the absent bias), the bias, the filter, U, and one
    * part's input, V, M and output.
    */
   private layout() {
     const g = this.geometry;
-    const tiles = this.imagesPerPart * Math.ceil(g.outHeight / 2) * Math.ceil(g.outWidth / 2);
-    const rows = Math.ceil(tiles / TILE_ROWS) * TILE_ROWS;
+    const rows = this.partRows();
     const zeros = 0;
     const bias = zeros + Math.max(g.inChannels, g.outChannels);
     const filter = bias + g.outChannels;
