@@ -26,9 +26,9 @@ const JOB_TIMEOUT_MS = 120_000;
 // dynamic import, valid in both; execArgv is not inherited, so no loader of the parent's runs here.
 const HELPER_SOURCE = `
 import('node:worker_threads').then(({ parentPort, workerData }) => {
-  const { bytes, memory, control } = workerData;
+  const { module, memory, control } = workerData;
   const words = new Int32Array(control);
-  const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+  const { exports } = new WebAssembly.Instance(module, { env: { memory } });
   const functions = ${JSON.stringify(KERNEL_FUNCTIONS)}.map((name) => exports[name]);
   parentPort.postMessage('ready');
   let seen = 0;
@@ -61,7 +61,7 @@ export async function startProductHelpers(count: number): Promise<readonly Produ
   const kernel = productKernel();
   if (!kernel?.shared || count === 0) return [];
   const started = await Promise.all(
-    Array.from({ length: count }, () => startHelper(kernel.bytes, kernel.memory)),
+    Array.from({ length: count }, () => startHelper(kernel.module, kernel.memory)),
   );
   setProductHelpers(started);
   return started;
@@ -74,13 +74,16 @@ function stopHelpers(): void {
   workers = [];
 }
 
-async function startHelper(bytes: Uint8Array, memory: WebAssembly.Memory): Promise<ProductHelper> {
+async function startHelper(
+  module: WebAssembly.Module,
+  memory: WebAssembly.Memory,
+): Promise<ProductHelper> {
   const control = new SharedArrayBuffer(CONTROL_WORDS * 4);
   const words = new Int32Array(control);
   const worker = new Worker(HELPER_SOURCE, {
     eval: true,
     execArgv: [],
-    workerData: { bytes, memory, control },
+    workerData: { module, memory, control },
   });
   await new Promise<void>((resolve, reject) => {
     worker.once('message', () => resolve());
