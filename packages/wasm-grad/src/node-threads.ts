@@ -10,7 +10,7 @@ import { startProductHelpers } from './simd/node-helpers';
 /** Options of {@link setWasmBackendWithThreads}. */
 export interface WasmThreadsOptions {
   /**
-   * Threads XNNPACK and this package's filter-gradient kernel may use, the calling thread included: an
+   * Threads XNNPACK and this package's SIMD kernel (filter gradients, Winograd convolutions) may use, the calling thread included: an
    * integer from 1 to 8 (tfjs' build pre-spawns 8 workers). Default: the machine's available
    * parallelism, at most 8.
    */
@@ -34,8 +34,8 @@ const MAX_THREADS = 8;
  * to the cap, and enables the threaded SIMD binary; the patched globals are restored before it
  * returns. The worker threads are unreferenced, so they never keep the process alive.
  *
- * Only XNNPACK operators (convolutions, matrix products, some element-wise ops) run on the pool; the
- * filter-gradient kernel gets threads − 1 helper threads of its own over a shared WebAssembly memory. In
+ * Only XNNPACK operators (convolutions, matrix products, some element-wise ops) run on the pool; this
+ * package's SIMD kernel gets threads − 1 helper threads of its own over a shared WebAssembly memory. In
  * this project's measurements they sped training steps up by the factors given in the package README.
  * Opt-in and explicit: importing `@imgcls/wasm-grad/node` does nothing. Call it instead of
  * `tf.setBackend('wasm')`, before anything initialises the wasm backend; in browsers use tfjs'

@@ -65,6 +65,7 @@ const registered = new Set<KernelConfig>();
 /**
  * Registers the gradient kernels that let TensorFlow.js train convolutional networks on the `wasm`
  * backend: the missing `Conv2DBackpropFilter` and depthwise gradients, and faster replacements for
+ * `Conv2D` and `FusedConv2D` (3×3 filters at stride 1 by Winograd, in this package's SIMD kernel),
  * `Conv2DBackpropInput` and `MaxPoolGrad`, and `Sum`/`Mean` that reduce leading axes (per-channel
  * statistics) in one pass instead of transposing first (other reductions still use wasm's own), and
  * a `BatchMatMul` that transposes its operands up front instead of inside the product, and an `Identity`

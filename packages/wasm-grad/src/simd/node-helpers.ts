@@ -51,8 +51,8 @@ import('node:worker_threads').then(({ parentPort, workerData }) => {
 let workers: Worker[] = [];
 
 /**
- * Starts `count` Node worker threads that take shares of the filter-gradient kernel's products (see
- * `ReductionProduct`), stopping any started before; 0 stops using helpers. The workers are
+ * Starts `count` Node worker threads that take shares of the SIMD kernel's calls (see
+ * `ReductionProduct` and `WinogradConvolution`), stopping any started before; 0 stops using helpers. The workers are
  * unreferenced, so they never keep the process alive. Without shared WebAssembly memory (or SIMD) it
  * starts none. Returns the helpers it started.
  */
@@ -124,6 +124,6 @@ function failure(what: string): WasmGradError {
   stopHelpers();
   return new WasmGradError(
     'KERNEL_THREAD_FAILED',
-    `A helper thread of the filter-gradient kernel ${what}; its helpers are stopped and later gradients run on one thread.`,
+    `A helper thread of the SIMD convolution kernel ${what}; its helpers are stopped and later convolutions and gradients run on one thread.`,
   );
 }
