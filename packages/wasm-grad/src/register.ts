@@ -15,6 +15,7 @@ import { conv2DBackpropFilterConfig } from './kernels/conv2d-backprop-filter';
 import { conv2DBackpropInputConfig } from './kernels/conv2d-backprop-input';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './kernels/depthwise-backprop-filter';
 import { depthwiseConv2dNativeBackpropInputConfig } from './kernels/depthwise-backprop-input';
+import { equalConfig } from './kernels/equal';
 import { identityConfig } from './kernels/identity';
 import { meanConfig, sumConfig } from './kernels/leading-axis-reductions';
 import { maxPoolGradConfig } from './kernels/max-pool-grad';
@@ -33,10 +34,12 @@ const GRADIENT_KERNELS: readonly KernelConfig[] = [
   batchMatMulConfig,
   clipByValueGradKernelConfig,
   identityConfig,
+  equalConfig,
 ];
 
 /** Replacements that delegate some cases to the wasm backend's own kernel. */
 const DELEGATING_KERNELS: ReadonlySet<KernelConfig> = new Set([
+  equalConfig,
   conv2DConfig,
   fusedConv2DConfig,
   sumConfig,
@@ -69,7 +72,7 @@ const registered = new Set<KernelConfig>();
  * `Conv2DBackpropInput` and `MaxPoolGrad`, and `Sum`/`Mean` that reduce leading axes (per-channel
  * statistics) in one pass instead of transposing first (other reductions still use wasm's own), and
  * a `BatchMatMul` that transposes its operands up front instead of inside the product, and an `Identity`
- * that shares its input's data instead of copying it. It also replaces tfjs-core's `FusedBatchNorm` gradient
+ * that shares its input's data instead of copying it, and an `Equal` that broadcasts in one pass. It also replaces tfjs-core's `FusedBatchNorm` gradient
  * with an equivalent one that broadcasts instead of tiling (a gradient is shared by all backends, so
  * this speeds every backend up), and the `ClipByValue` (ReLU6) gradient with one that runs as a
  * single kernel on wasm (tfjs-core's formula elsewhere). Explicit and idempotent: importing this package changes nothing;

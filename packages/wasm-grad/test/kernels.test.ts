@@ -254,6 +254,54 @@ describe('gradient kernels match the cpu backend', () => {
     }
   });
 
+  it('Equal with broadcasting (and without) matches the cpu backend, float32 and int32', async () => {
+    const pairs: Array<[number[], number[]]> = [
+      [
+        [4, 3, 3, 8],
+        [4, 1, 1, 8],
+      ], // a global max pool's gradient
+      [
+        [2, 1, 3],
+        [4, 1],
+      ], // both operands broadcast
+      [[5], []], // a scalar
+      [[], [3, 2]],
+      [
+        [1, 1],
+        [2, 3],
+      ],
+      [
+        [3, 4],
+        [3, 4],
+      ], // same shapes: wasm's own kernel
+      [
+        [2, 0, 3],
+        [1, 3],
+      ], // empty
+    ];
+    for (const dtype of ['float32', 'int32'] as const) {
+      for (const [aShape, bShape] of pairs) {
+        // Values in {-1, 0, 1}: plenty of equal pairs.
+        const operand = (shape: number[], seed: number) =>
+          tf.tensor(
+            Array.from(
+              randomValues(
+                shape.reduce((size, length) => size * length, 1),
+                seed,
+              ),
+              (value) => Math.round(value),
+            ),
+            shape,
+            dtype,
+          );
+        const compute = () => tf.cast(tf.equal(operand(aShape, 1), operand(bShape, 2)), 'int32');
+        const expected = await valuesOn('cpu', compute);
+        const actual = await valuesOn('wasm', compute);
+        expect(Array.from(actual), `${dtype} ${aShape} vs ${bShape}`).toEqual(Array.from(expected));
+      }
+    }
+  });
+
   it('ClipByValue (ReLU6) gradient passes dy exactly where min <= x <= max, on wasm and cpu', async () => {
     const count = 4 * 7 * 5 * 3;
     const values = randomValues(count, 31).map((value) => value * 9 - 1.5); // about [-10.5, 7.5)
