@@ -20,6 +20,7 @@ import { identityConfig } from './kernels/identity';
 import { meanConfig, sumConfig } from './kernels/leading-axis-reductions';
 import { maxPoolGradConfig } from './kernels/max-pool-grad';
 import { keepStockKernel } from './stock-kernels';
+import { moveToWasmHeap, type WasmBackendLike } from './wasm-kernels';
 
 const GRADIENT_KERNELS: readonly KernelConfig[] = [
   conv2DConfig,
@@ -92,14 +93,14 @@ export function registerWasmGradients(): RegistrationReport {
     }
     // A replacement that delegates needs wasm's own kernel (missing if tfjs-backend-wasm is not loaded yet).
     if (DELEGATING_KERNELS.has(config) && !existing) continue;
-    let registration = config;
+    let registration = withInputsInHeap(config);
     if (existing) {
       if (DELEGATING_KERNELS.has(config)) {
         keepStockKernel(config.kernelName, existing.kernelFunc);
         // The stock kernel binds its wasm function in its setup, which the backend runs when it
         // starts: a replacement registered before tf.setBackend('wasm') must carry it along.
         registration = {
-          ...config,
+          ...registration,
           ...(existing.setupFunc ? { setupFunc: existing.setupFunc } : {}),
           ...(existing.disposeFunc ? { disposeFunc: existing.disposeFunc } : {}),
         };
@@ -116,4 +117,16 @@ export function registerWasmGradients(): RegistrationReport {
     if (getGradient(gradient.kernelName) !== gradient) registerGradient(gradient);
   }
   return { added, replaced, alreadyRegistered };
+}
+
+/** `config` with its inputs moved into the wasm heap before it takes views of them. */
+function withInputsInHeap(config: KernelConfig): KernelConfig {
+  const { kernelFunc } = config;
+  return {
+    ...config,
+    kernelFunc: (args) => {
+      moveToWasmHeap(args.backend as WasmBackendLike, args.inputs);
+      return kernelFunc(args);
+    },
+  };
 }

@@ -1,4 +1,5 @@
 import {
+  type DataId,
   type DataType,
   getKernel,
   type KernelBackend,
@@ -13,9 +14,22 @@ import {
  * needs no import of the backend's internals.
  */
 export interface WasmBackendLike extends KernelBackend {
+  /** Looking data up moves it into the wasm heap if it lives on another backend (tfjs moves lazily). */
+  readonly dataIdMap: { get(dataId: DataId): unknown };
   makeOutput(shape: number[], dtype: DataType): TensorInfo;
   typedArrayFromHeap(info: TensorInfo): Float32Array | Int32Array | Uint8Array;
   disposeData(dataId: object, force?: boolean): boolean;
+}
+
+/**
+ * Moves the data of `inputs` into the wasm heap where it still lives on another backend. TF.js moves a
+ * tensor made on another backend only when a kernel first looks its data up, and the move allocates in
+ * the wasm heap, which may grow it; `typedArrayFromHeap` takes the heap's buffer before that lookup, so
+ * its view of a tensor still on another backend would be stale (a RangeError with threads, a detached
+ * buffer without). The package's kernels run this first (see `registerWasmGradients`).
+ */
+export function moveToWasmHeap(backend: WasmBackendLike, inputs: NamedTensorInfoMap): void {
+  for (const input of Object.values(inputs)) if (input) backend.dataIdMap.get(input.dataId);
 }
 
 /**
