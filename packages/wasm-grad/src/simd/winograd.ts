@@ -41,8 +41,9 @@ export interface WinogradGeometry {
  * (`reduction-product.wat`): each 2×2 block of outputs takes 16 multiplications per input and output
  * channel pair instead of the direct method's 36, and the 16 products run in the same `accumulate` as
  * the filter gradient, which measured 22 GMAC/s on one thread here against XNNPACK's direct convolution's
- * 13–17. With helper threads each thread takes a share of every step. Needs inChannels a multiple of 4
- * and outChannels of 8 (the kernel's vector and tile widths).
+ * 13–17. {@link WinogradConvolution.filterGradient} computes the same convolution's filter gradient
+ * with the same transforms. With helper threads each thread takes a share of every step. Needs
+ * inChannels a multiple of 4 and outChannels of 8 (the kernel's vector and tile widths).
  */
 export class WinogradConvolution {
   private constructor(
