@@ -46,7 +46,7 @@ export const conv2DBackpropFilterConfig: KernelConfig = {
       dimRoundingMode,
       false,
     );
-    const winograd = winogradFor(info);
+    const winograd = WinogradConvolution.forConvolution(info);
     if (winograd) {
       // Allocated first: growing the wasm heap detaches the views below.
       const filterGradient = wasm.makeOutput(filterShape, 'float32');
@@ -75,21 +75,6 @@ export const conv2DBackpropFilterConfig: KernelConfig = {
       : xnnpackFilterGradient(wasm, x, dy, info, filterShape);
   },
 };
-
-/** Winograd's plan for a 3×3 filter at stride 1, where the channel counts suit it. */
-function winogradFor(info: backend_util.Conv2DInfo): WinogradConvolution | undefined {
-  if (
-    info.filterHeight !== 3 ||
-    info.filterWidth !== 3 ||
-    info.strideHeight !== 1 ||
-    info.strideWidth !== 1 ||
-    info.batchSize === 0 ||
-    info.outHeight <= 0 ||
-    info.outWidth <= 0
-  )
-    return undefined;
-  return WinogradConvolution.plan({ ...info, top: info.padInfo.top, left: info.padInfo.left });
-}
 
 /** The filter gradient in this package's SIMD kernel, which writes the patches itself and reads dy as is. */
 function reductionFilterGradient(

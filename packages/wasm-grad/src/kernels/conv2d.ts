@@ -90,25 +90,9 @@ function winogradFor(
     false,
     attrs.dilations,
   );
-  const outChannels = info.outChannels;
-  if (
-    info.filterHeight !== 3 ||
-    info.filterWidth !== 3 ||
-    info.strideHeight !== 1 ||
-    info.strideWidth !== 1 ||
-    info.dilationHeight !== 1 ||
-    info.dilationWidth !== 1 ||
-    info.outHeight <= 0 ||
-    info.outWidth <= 0 ||
-    info.batchSize === 0 ||
-    (bias !== undefined && (bias.dtype !== 'float32' || sizeOf(bias) !== outChannels))
-  )
+  if (bias !== undefined && (bias.dtype !== 'float32' || sizeOf(bias) !== info.outChannels))
     return undefined;
-  const winograd = WinogradConvolution.plan({
-    ...info,
-    top: info.padInfo.top,
-    left: info.padInfo.left,
-  });
+  const winograd = WinogradConvolution.forConvolution(info);
   return winograd && { winograd, outShape: [...info.outShape] };
 }
 

@@ -1,3 +1,4 @@
+import type { backend_util } from '@tensorflow/tfjs-core';
 import {
   fitsKernelMemory,
   growMemory,
@@ -51,6 +52,26 @@ export class WinogradConvolution {
     private readonly geometry: WinogradGeometry,
     private readonly imagesPerPart: number,
   ) {}
+
+  /**
+   * The plan for a convolution TF.js describes, where it is one this kernel takes: a 3×3 filter at
+   * stride 1, undilated, with a non-empty output (and the conditions of {@link WinogradConvolution.plan}).
+   */
+  static forConvolution(info: backend_util.Conv2DInfo): WinogradConvolution | undefined {
+    if (
+      info.filterHeight !== 3 ||
+      info.filterWidth !== 3 ||
+      info.strideHeight !== 1 ||
+      info.strideWidth !== 1 ||
+      info.dilationHeight !== 1 ||
+      info.dilationWidth !== 1 ||
+      info.batchSize === 0 ||
+      info.outHeight <= 0 ||
+      info.outWidth <= 0
+    )
+      return undefined;
+    return WinogradConvolution.plan({ ...info, top: info.padInfo.top, left: info.padInfo.left });
+  }
 
   /**
    * The convolution, or undefined where WebAssembly SIMD is unavailable, the channel counts do not
