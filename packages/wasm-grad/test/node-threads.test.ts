@@ -77,4 +77,31 @@ describe('setWasmBackendWithThreads', () => {
     // Every output pixel sums 4 channels over its in-image 3x3 neighbourhood (fewer at the border).
     expect(run.stdout.trim()).toBe(`threads 2 sum ${2 * 4 * 4 * (6 * 6 * 9 + 4 * 6 * 6 + 4 * 4)}`);
   });
+
+  // The threads ./node starts serve the kernels the main entry registers only if both entries are one
+  // module: built separately, each had its own kernel, and registerWasmGradients() ran single-threaded.
+  it('shares one module between the main and the Node entry, in ESM and in CommonJS', () => {
+    const esm = [
+      "import * as main from '@imgcls/wasm-grad';",
+      "import * as node from '@imgcls/wasm-grad/node';",
+      'console.log(main.WasmGradError === node.WasmGradError);',
+    ].join('\n');
+    const cjs = [
+      "const main = require('@imgcls/wasm-grad');",
+      "const node = require('@imgcls/wasm-grad/node');",
+      'console.log(main.WasmGradError === node.WasmGradError);',
+    ].join('\n');
+    for (const [type, script] of [
+      ['module', esm],
+      ['commonjs', cjs],
+    ] as const) {
+      const run = spawnSync(process.execPath, [`--input-type=${type}`, '-e', script], {
+        cwd: PACKAGE_DIRECTORY,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(run.stderr, type).toBe('');
+      expect(run.stdout.trim(), type).toBe('true');
+    }
+  });
 });
