@@ -33,3 +33,10 @@ export {
   placement,
   toModelInput,
 } from './tensor';
+export {
+  predictWithViews,
+  TEST_TIME_AUGMENTATIONS,
+  type TestTimeAugmentation,
+  type TestTimeView,
+  testTimeViews,
+} from './test-time';
