@@ -1,4 +1,9 @@
-import { type PreprocessPreset, validatePreset } from '@imgcls/preprocess';
+import {
+  type PreprocessPreset,
+  TEST_TIME_AUGMENTATIONS,
+  type TestTimeAugmentation,
+  validatePreset,
+} from '@imgcls/preprocess';
 import { InvalidMetadataError, LabelMismatchError } from './errors';
 
 /** The file name metadata is stored under, beside `model.json`. */
@@ -29,6 +34,11 @@ export interface ModelMetadata {
   readonly output: 'probabilities' | 'logits';
   /** How inputs must be prepared: the same preset in training and serving. */
   readonly preset: PreprocessPreset;
+  /**
+   * Views whose predictions serving averages by default (see `@imgcls/preprocess`'s `testTimeViews`):
+   * set when the reported test accuracy was measured that way. Callers may turn it off.
+   */
+  readonly testTimeAugmentation?: TestTimeAugmentation;
   /** Layer (layers models) or node (graph models) whose output is the image embedding. */
   readonly embeddingLayer?: string;
   /** SHA-256 (hex) of the concatenated weight files, for verification. */
@@ -94,6 +104,14 @@ export function parseModelMetadata(value: unknown): ModelMetadata {
   }
   if (record.backgroundClass !== undefined && typeof record.backgroundClass !== 'boolean') {
     throw new InvalidMetadataError('metadata.json: "backgroundClass" must be true or false.');
+  }
+  if (
+    record.testTimeAugmentation !== undefined &&
+    !TEST_TIME_AUGMENTATIONS.includes(record.testTimeAugmentation as TestTimeAugmentation)
+  ) {
+    throw new InvalidMetadataError(
+      `metadata.json: "testTimeAugmentation" must be one of ${TEST_TIME_AUGMENTATIONS.join(', ')}.`,
+    );
   }
   try {
     validatePreset(record.preset);

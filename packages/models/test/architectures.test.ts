@@ -2,7 +2,7 @@ import { ImgclsError } from '@imgcls/preprocess';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { makeDivisible, mobileNetV2, resNet9, seedCnn } from '../src/index';
+import { airbench, makeDivisible, mobileNetV2, resNet9, seedCnn } from '../src/index';
 import { useWasm } from './setup';
 
 function countParams(model: tfl.LayersModel): { total: number; trainable: number } {
@@ -102,8 +102,57 @@ describe('architectures', () => {
     }
   });
 
+  it('builds airbench with the parameters its layers imply, its whitening kernel and BN scales frozen', () => {
+    const model = airbench();
+    const convs =
+      conv(3, 24, 64, false) +
+      conv(3, 64, 64, false) +
+      conv(3, 64, 256, false) +
+      3 * conv(3, 256, 256, false);
+    const bnChannels = 2 * (64 + 256 + 256);
+    const whitening = conv(2, 3, 24, true);
+    expect(countParams(model)).toEqual({
+      total: whitening + convs + 4 * bnChannels + 256 * 10,
+      // The whitening bias and the batch-norm biases (betas) train; kernel and scales (gammas) do not.
+      trainable: 24 + convs + bnChannels + 256 * 10,
+    });
+    expect(model.layers.map((layer) => layer.name).slice(-3)).toEqual([
+      'predictions',
+      'logit_scale',
+      'softmax',
+    ]);
+    model.dispose();
+  });
+
+  it('starts airbench convolutions as identities on the channels they share with their input', () => {
+    const model = airbench({ seed: 3, widths: [8, 16, 16] });
+    const kernelOf = (name: string) =>
+      model.getLayer(name).getWeights()[0]?.arraySync() as number[][][][];
+    // conv2 of a group maps 8 → 8 (or 16 → 16): entirely the identity at the centre tap, zero elsewhere.
+    const square = kernelOf('group1_conv2');
+    for (let row = 0; row < 3; row++)
+      for (let column = 0; column < 3; column++)
+        for (let input = 0; input < 8; input++)
+          for (let output = 0; output < 8; output++)
+            expect(square[row]?.[column]?.[input]?.[output]).toBe(
+              row === 1 && column === 1 && input === output ? 1 : 0,
+            );
+    // conv1 of group 2 maps 8 → 16: the first 8 outputs are the identity, the other 8 random.
+    const widening = kernelOf('group2_conv1');
+    const centre = widening[1]?.[1] as number[][];
+    for (let input = 0; input < 8; input++)
+      for (let output = 0; output < 8; output++)
+        expect(centre[input]?.[output]).toBe(input === output ? 1 : 0);
+    const random = centre.flatMap((row) => row.slice(8));
+    expect(new Set(random).size).toBe(random.length);
+    const bound = 1 / Math.sqrt(9 * 8);
+    for (const value of random) expect(Math.abs(value)).toBeLessThanOrEqual(bound);
+    model.dispose();
+  });
+
   it('runs a forward pass on wasm giving probabilities, deterministically with a seed', () => {
     for (const build of [
+      () => airbench({ seed: 1, widths: [16, 32, 32] }),
       () => seedCnn({ seed: 1 }),
       () => resNet9({ seed: 1 }),
       () => mobileNetV2({ alpha: 0.35, inputShape: [96, 96, 3], classes: 10, seed: 1 }),
@@ -155,6 +204,7 @@ describe('architectures', () => {
       () => resNet9({ inputShape: [32, 32, 1] }),
       () => resNet9({ logitScale: 0 }),
       () => resNet9({ width: 0 }),
+      () => airbench({ widths: [64, 0, 64] }),
     ];
     const messages = attempts.map((attempt) => {
       try {
@@ -170,5 +220,6 @@ describe('architectures', () => {
     expect(messages[2]).toMatch(/classes/);
     expect(messages[3]).toMatch(/channels/);
     expect(messages[4]).toMatch(/logitScale/);
+    expect(messages[6]).toMatch(/widths/);
   });
 });

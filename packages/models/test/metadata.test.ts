@@ -36,6 +36,9 @@ describe('metadata', () => {
     expect(parseModelMetadata({ ...valid, metrics: { accuracy: 0.9 } }).metrics).toEqual({
       accuracy: 0.9,
     });
+    expect(
+      parseModelMetadata({ ...valid, testTimeAugmentation: 'flip-translate' }).testTimeAugmentation,
+    ).toBe('flip-translate');
     for (const broken of [
       null,
       [],
@@ -50,6 +53,7 @@ describe('metadata', () => {
       { ...valid, backgroundClass: 'yes' },
       { ...valid, metrics: { accuracy: '90%' } },
       { ...valid, metrics: [0.9] },
+      { ...valid, testTimeAugmentation: 'rotate' },
     ]) {
       expect(codeOf(() => parseModelMetadata(broken))).toBe('INVALID_METADATA');
     }
