@@ -50,7 +50,15 @@ export {
 } from './loop';
 export { AdamW, type AdamWOptions, type Optimizer, Sgd, type SgdOptions } from './optimizers';
 export { epochOrder } from './order';
-export { constant, cosine, oneCycle, type Schedule, stepDecay, warmup } from './schedules';
+export {
+  constant,
+  cosine,
+  oneCycle,
+  type Schedule,
+  stepDecay,
+  triangular,
+  warmup,
+} from './schedules';
 export {
   type FineTuneSplit,
   featureData,
@@ -61,3 +69,4 @@ export {
   transferModel,
   unfreezeFrom,
 } from './transfer';
+export { type PatchWhiteningOptions, patchWhitening } from './whitening';

@@ -2,8 +2,16 @@ import * as tf from '@tensorflow/tfjs-core';
 
 /** An optimizer whose state is a set of named tensors, so checkpoints can save and restore it exactly. */
 export interface Optimizer {
-  /** Applies one update with learning rate `rate` to each variable from its gradient. */
-  apply(variables: readonly tf.Variable[], gradients: readonly tf.Tensor[], rate: number): void;
+  /**
+   * Applies one update with learning rate `rate` to each variable from its gradient. `rateScales`, when
+   * given, multiplies the gradient step of each variable (same order), not its weight decay.
+   */
+  apply(
+    variables: readonly tf.Variable[],
+    gradients: readonly tf.Tensor[],
+    rate: number,
+    rateScales?: readonly number[],
+  ): void;
   /** The optimizer's state (slots and step count) as named tensors; the caller must not dispose them. */
   state(): Map<string, tf.Tensor>;
   /** Replaces the state with copies of `saved` (names as produced by {@link state}). */
@@ -49,6 +57,7 @@ abstract class SlotOptimizer implements Optimizer {
     variables: readonly tf.Variable[],
     gradients: readonly tf.Tensor[],
     rate: number,
+    rateScales?: readonly number[],
   ): void;
 
   state(): Map<string, tf.Tensor> {
@@ -84,11 +93,17 @@ export class Sgd extends SlotOptimizer {
     this.weightDecay = options.weightDecay ?? 0;
   }
 
-  apply(variables: readonly tf.Variable[], gradients: readonly tf.Tensor[], rate: number): void {
+  apply(
+    variables: readonly tf.Variable[],
+    gradients: readonly tf.Tensor[],
+    rate: number,
+    rateScales?: readonly number[],
+  ): void {
     this.steps++;
     tf.tidy(() => {
       variables.forEach((variable, index) => {
         const gradient = gradients[index] as tf.Tensor;
+        const stepRate = rate * (rateScales?.[index] ?? 1);
         const velocity = this.slot(index, 'velocity', variable);
         // PyTorch's formulation: v ← μv + g; step = g + μv (Nesterov) or v.
         const nextVelocity = tf.add(tf.mul(velocity, this.momentum), gradient);
@@ -96,7 +111,7 @@ export class Sgd extends SlotOptimizer {
         const direction = this.nesterov
           ? tf.add(gradient, tf.mul(nextVelocity, this.momentum))
           : nextVelocity;
-        let updated = tf.sub(variable, tf.mul(direction, rate));
+        let updated = tf.sub(variable, tf.mul(direction, stepRate));
         if (this.weightDecay > 0)
           updated = tf.sub(updated, tf.mul(variable, rate * this.weightDecay));
         variable.assign(updated);
@@ -120,7 +135,12 @@ export class AdamW extends SlotOptimizer {
     this.weightDecay = options.weightDecay ?? 0.01;
   }
 
-  apply(variables: readonly tf.Variable[], gradients: readonly tf.Tensor[], rate: number): void {
+  apply(
+    variables: readonly tf.Variable[],
+    gradients: readonly tf.Tensor[],
+    rate: number,
+    rateScales?: readonly number[],
+  ): void {
     this.steps++;
     const correction1 = 1 - this.beta1 ** this.steps;
     const correction2 = 1 - this.beta2 ** this.steps;
@@ -142,7 +162,7 @@ export class AdamW extends SlotOptimizer {
         );
         const decayed =
           this.weightDecay > 0 ? tf.mul(variable, 1 - rate * this.weightDecay) : variable;
-        variable.assign(tf.sub(decayed, tf.mul(step, rate)));
+        variable.assign(tf.sub(decayed, tf.mul(step, rate * (rateScales?.[index] ?? 1))));
       });
     });
   }

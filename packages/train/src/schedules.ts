@@ -44,3 +44,21 @@ export function oneCycle(
       ? anneal(initial, maxRate, step / peakStep)
       : anneal(maxRate, final, (step - peakStep) / Math.max(1, totalSteps - 1 - peakStep));
 }
+
+/**
+ * airbench's triangle: linear from `start`·rate at step 0 up to `rate` at `peakAt` of the steps, then
+ * linear down to `end`·rate at `totalSteps` (and `end`·rate after).
+ */
+export function triangular(
+  rate: number,
+  totalSteps: number,
+  options: { start?: number; end?: number; peakAt?: number } = {},
+): Schedule {
+  const { start = 0.2, end = 0.07, peakAt = 0.23 } = options;
+  const peakStep = Math.max(1, Math.floor(peakAt * totalSteps));
+  return (step) =>
+    step <= peakStep
+      ? rate * (start + ((1 - start) * step) / peakStep)
+      : rate *
+        (1 + (end - 1) * Math.min(1, (step - peakStep) / Math.max(1, totalSteps - peakStep)));
+}

@@ -101,6 +101,22 @@ describe('optimizers (hand-computed updates)', () => {
     expect(decayed.dataSync()[0]).toBeCloseTo(0.99, 6);
   });
 
+  it('scales the gradient step of each variable by its rate scale, never its weight decay', () => {
+    const [a, b] = [tf.variable(tf.scalar(1)), tf.variable(tf.scalar(1))];
+    new Sgd({ momentum: 0, nesterov: false, weightDecay: 0.1 }).apply(
+      [a, b],
+      [tf.scalar(0.5), tf.scalar(0.5)],
+      0.1,
+      [64, 1],
+    );
+    expect(a.dataSync()[0]).toBeCloseTo(1 - 0.1 * 64 * 0.5 - 0.1 * 0.1, 6);
+    expect(b.dataSync()[0]).toBeCloseTo(1 - 0.1 * 0.5 - 0.1 * 0.1, 6);
+    const adam = tf.variable(tf.scalar(1));
+    new AdamW({ weightDecay: 0.01 }).apply([adam], [tf.scalar(0.5)], 0.1, [2]);
+    expect(adam.dataSync()[0]).toBeCloseTo(1 - 0.1 * 0.01 - 0.2, 6);
+    tf.dispose([a, b, adam]);
+  });
+
   it('AdamW with bias correction and decoupled weight decay', () => {
     const w = tf.variable(tf.scalar(1), true, 'w-adamw');
     new AdamW({ weightDecay: 0.01 }).apply([w], [tf.scalar(0.5)], 0.1);
@@ -216,6 +232,26 @@ describe('train', () => {
       values.reduce((sum, value) => sum + value, 0) / values.length;
     expect(mean(accuracies.slice(-6))).toBeGreaterThan(mean(accuracies.slice(0, 6)));
     expect(new Set(countsAtEpochEnd.slice(1)).size).toBe(1);
+  });
+
+  it('scales learning rates by weight name: a scale of 0 keeps those weights where they started', async () => {
+    const model = tinyModel(4);
+    const before = weightsOf(model);
+    await train({
+      model,
+      data: blobs(32),
+      numClasses: 3,
+      epochs: 1,
+      batchSize: 8,
+      optimizer: new Sgd({ weightDecay: 0 }),
+      schedule: constant(0.1),
+      rateScale: (name) => (name.endsWith('/beta') ? 0 : 1),
+    });
+    const after = weightsOf(model);
+    model.weights.forEach((weight, index) => {
+      if (weight.originalName.endsWith('/beta')) expect(after[index]).toEqual(before[index]);
+      else expect(after[index]).not.toEqual(before[index]);
+    });
   });
 
   it('resumes after an interruption to bit-identical weights', async () => {

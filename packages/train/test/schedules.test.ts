@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { constant, cosine, oneCycle, stepDecay, warmup } from '../src/index';
+import { constant, cosine, oneCycle, stepDecay, triangular, warmup } from '../src/index';
 
 describe('learning-rate schedules (closed forms)', () => {
   it('constant and step decay', () => {
@@ -32,5 +32,16 @@ describe('learning-rate schedules (closed forms)', () => {
       expect(schedule(step)).toBeGreaterThan(schedule(step - 1));
     for (let step = 300; step < 1000; step++)
       expect(schedule(step)).toBeLessThan(schedule(step - 1));
+  });
+
+  it('triangular rises linearly from 0.2×rate to rate at 23% of the steps, then falls to 0.07×rate', () => {
+    const schedule = triangular(2, 100);
+    expect(schedule(0)).toBeCloseTo(0.4, 12);
+    expect(schedule(23)).toBeCloseTo(2, 12);
+    expect(schedule(100)).toBeCloseTo(0.14, 12);
+    expect(schedule(400)).toBeCloseTo(0.14, 12);
+    // Linear on each side: equal steps change the rate equally.
+    expect(schedule(10) - schedule(9)).toBeCloseTo(schedule(20) - schedule(19), 12);
+    expect(schedule(50) - schedule(49)).toBeCloseTo(schedule(90) - schedule(89), 12);
   });
 });

@@ -1,0 +1,84 @@
+import { ImgclsError } from '@imgcls/preprocess';
+import '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { patchWhitening } from '../src/index';
+import { symmetricEigen } from '../src/whitening';
+
+describe('symmetricEigen', () => {
+  it('gives orthonormal eigenvectors that rebuild the matrix', () => {
+    const n = 5;
+    const matrix = new Float64Array(n * n);
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j <= i; j++) {
+        const value = Math.sin(i * 3.1 + j * 1.7) + (i === j ? 3 : 0);
+        matrix[i * n + j] = value;
+        matrix[j * n + i] = value;
+      }
+    const { values, vectors } = symmetricEigen(matrix, n);
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) {
+        let rebuilt = 0;
+        let dot = 0;
+        for (let k = 0; k < n; k++) {
+          rebuilt +=
+            (vectors[i * n + k] as number) * (values[k] as number) * (vectors[j * n + k] as number);
+          dot += (vectors[k * n + i] as number) * (vectors[k * n + j] as number);
+        }
+        expect(rebuilt).toBeCloseTo(matrix[i * n + j] as number, 10);
+        expect(dot).toBeCloseTo(i === j ? 1 : 0, 10);
+      }
+  });
+});
+
+describe('patchWhitening', () => {
+  beforeAll(async () => {
+    await tf.setBackend('wasm');
+  });
+
+  it('makes the patches of its images uncorrelated with unit variance, then their negations', () => {
+    // Correlated channels and neighbouring pixels, like real images.
+    const images = tf.tidy(() => {
+      const base = tf.randomNormal([6, 9, 9, 1], 0, 1, 'float32', 7);
+      const blurred = tf.add(
+        base,
+        tf.pad(tf.slice(base, [0, 1, 0, 0], [6, 8, 9, 1]), [
+          [0, 0],
+          [0, 1],
+          [0, 0],
+          [0, 0],
+        ]),
+      );
+      const noise = tf.randomNormal([6, 9, 9, 3], 0, 0.3, 'float32', 8);
+      return tf.add(tf.mul(blurred, tf.tensor1d([1, 0.8, -0.5])), noise) as tf.Tensor4D;
+    });
+    const kernel = patchWhitening(images, { epsilon: 0 });
+    expect(kernel.shape).toEqual([2, 2, 3, 24]);
+    const moments = tf.tidy(() => {
+      const whitened = tf.reshape(tf.conv2d(images, kernel, 1, 'valid'), [-1, 24]);
+      const positive = tf.slice(whitened, [0, 0], [-1, 12]);
+      const negative = tf.slice(whitened, [0, 12], [-1, 12]);
+      expect(tf.max(tf.abs(tf.add(positive, negative))).dataSync()[0]).toBe(0);
+      return tf.div(tf.matMul(positive, positive, true, false), positive.shape[0]);
+    });
+    const values = moments.arraySync() as number[][];
+    values.forEach((row, i) => {
+      row.forEach((value, j) => {
+        expect(value).toBeCloseTo(i === j ? 1 : 0, 3);
+      });
+    });
+    tf.dispose([images, kernel, moments]);
+  });
+
+  it('rejects a kernel larger than the images', () => {
+    const images = tf.zeros([1, 2, 2, 3]) as tf.Tensor4D;
+    let caught: unknown;
+    try {
+      patchWhitening(images, { kernelSize: 3 });
+    } catch (error) {
+      caught = error;
+    }
+    expect(ImgclsError.isInstance(caught, 'INVALID_ARGUMENT')).toBe(true);
+    images.dispose();
+  });
+});
