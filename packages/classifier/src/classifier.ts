@@ -9,6 +9,9 @@ import {
   type DecodedImage,
   decodeImage,
   InvalidArgumentError,
+  predictWithViews,
+  TEST_TIME_AUGMENTATIONS,
+  type TestTimeAugmentation,
   toModelInput,
 } from '@imgcls/preprocess';
 import * as tfconv from '@tensorflow/tfjs-converter';
@@ -44,6 +47,12 @@ export interface LoadOptions extends SourceOptions {
   readonly metadata?: ModelMetadata;
   /** Largest image accepted, in pixels (default 50 MP). */
   readonly maxPixels?: number;
+  /**
+   * Views whose predictions are averaged (see `@imgcls/preprocess`'s `testTimeViews`): `'flip'`,
+   * `'flip-translate'` (6 forward passes per image), or `'none'`. Default: the model metadata's
+   * `testTimeAugmentation`, else none.
+   */
+  readonly testTimeAugmentation?: TestTimeAugmentation | 'none';
 }
 
 /** What a loaded classifier is and runs on. */
@@ -58,6 +67,8 @@ export interface ClassifierInfo {
   readonly inputSize: { readonly height: number; readonly width: number };
   readonly labels: number;
   readonly parameters?: number;
+  /** Views each prediction averages over, when there is test-time augmentation. */
+  readonly testTimeAugmentation?: TestTimeAugmentation;
 }
 
 /** A loaded model with its preprocessing; create with {@link loadClassifier}. */
@@ -102,6 +113,11 @@ export async function loadClassifier(
   reference: ModelReference,
   options: LoadOptions = {},
 ): Promise<ImageClassifier> {
+  const views = options.testTimeAugmentation;
+  if (views !== undefined && views !== 'none' && !TEST_TIME_AUGMENTATIONS.includes(views))
+    throw new InvalidArgumentError(
+      `testTimeAugmentation must be none, ${TEST_TIME_AUGMENTATIONS.join(' or ')}, got "${views}".`,
+    );
   const backend = await selectBackend(
     options.backend,
     options.threads !== undefined ? { threads: options.threads } : {},
@@ -133,6 +149,7 @@ export async function loadClassifier(
     resolved.origin,
     { backend, ...(threads !== undefined ? { threads } : {}) },
     options.maxPixels,
+    views === 'none' ? undefined : (views ?? metadata.testTimeAugmentation),
   );
   try {
     classifier.warmUp();
@@ -157,6 +174,7 @@ class Classifier implements ImageClassifier {
     /** Where it runs: the backend's name and, on wasm, its thread count. */
     private readonly runtime: Pick<ClassifierInfo, 'backend' | 'threads'>,
     private readonly maxPixels: number | undefined,
+    private readonly views: TestTimeAugmentation | undefined,
   ) {
     if (model instanceof tfl.LayersModel) {
       const embedding = this.embeddingLayerName(model);
@@ -191,9 +209,11 @@ class Classifier implements ImageClassifier {
     this.assertAlive();
     if (images.length === 0) return [];
     const decoded = await Promise.all(images.map((image) => this.decode(image)));
-    const probabilities = tf.tidy(() =>
-      this.toProbabilities(this.forward(toModelInput(decoded, this.metadata.preset))),
-    );
+    const probabilities = tf.tidy(() => {
+      const input = toModelInput(decoded, this.metadata.preset);
+      const predict = (batch: tf.Tensor) => this.toProbabilities(this.forward(batch));
+      return this.views ? predictWithViews(input, this.views, predict) : predict(input);
+    });
     const values = (await probabilities.data()) as Float32Array;
     probabilities.dispose();
     const classes = this.metadata.labels.length;
@@ -244,6 +264,7 @@ class Classifier implements ImageClassifier {
       inputSize: { height: this.metadata.preset.height, width: this.metadata.preset.width },
       labels: this.metadata.labels.length,
       ...(parameters !== undefined ? { parameters } : {}),
+      ...(this.views ? { testTimeAugmentation: this.views } : {}),
     };
   }
 

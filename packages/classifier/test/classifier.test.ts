@@ -118,6 +118,41 @@ describe('loadClassifier', () => {
     classifier.dispose();
   });
 
+  it('averages the views the metadata asks for, unless told none, leaking no tensors', async () => {
+    const { directory } = await saveTinyModel();
+    await writeMetadata(directory, { ...metadataFor(LABELS), testTimeAugmentation: 'flip' });
+    const averaged = await loadClassifier(directory);
+    const single = await loadClassifier(directory, { testTimeAugmentation: 'none' });
+    expect(averaged.info().testTimeAugmentation).toBe('flip');
+    expect(single.info().testTimeAugmentation).toBeUndefined();
+    // Left half red, right half blue: the mirror is a different image, so the average differs from it.
+    const data = new Uint8Array(8 * 8 * 3);
+    for (let pixel = 0; pixel < 64; pixel++)
+      data.set(pixel % 8 < 4 ? [255, 0, 0] : [0, 0, 255], pixel * 3);
+    const image = { data, width: 8, height: 8 };
+    const mirrored = new Uint8Array(8 * 8 * 3);
+    for (let pixel = 0; pixel < 64; pixel++)
+      mirrored.set(pixel % 8 < 4 ? [0, 0, 255] : [255, 0, 0], pixel * 3);
+    const [plain, flipped] = await single.probabilities([
+      image,
+      { data: mirrored, width: 8, height: 8 },
+    ]);
+    const [mean] = await averaged.probabilities([image]);
+    for (let label = 0; label < 3; label++)
+      expect(mean?.[label]).toBeCloseTo(
+        ((plain?.[label] as number) + (flipped?.[label] as number)) / 2,
+        5,
+      );
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 20; i++) await averaged.classify(image);
+    expect(tf.memory().numTensors).toBe(before);
+    await expect(
+      loadClassifier(directory, { testTimeAugmentation: 'rotate' as 'flip' }),
+    ).rejects.toThrow(/testTimeAugmentation/);
+    averaged.dispose();
+    single.dispose();
+  });
+
   it('loads over HTTP from a local server, with the metadata beside model.json', async () => {
     const files = new Map(
       readdirSync(tiny.directory).map((name) => [
