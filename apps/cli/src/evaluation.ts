@@ -12,7 +12,7 @@ import {
 } from '@imgcls/metrics';
 import { alignLabels, type LabelAlignment, parseLabelsFile, resolveModel } from '@imgcls/models';
 import { localModel, localModelsDir, modelDirectory, modelSizeOnDisk } from '@imgcls/models/node';
-import type { DecodedImage } from '@imgcls/preprocess';
+import type { DecodedImage, TestTimeAugmentation } from '@imgcls/preprocess';
 import sharp from 'sharp';
 import { startBackend } from './backend';
 import { UsageError } from './errors';
@@ -38,6 +38,8 @@ export interface PredictorOptions {
   /** Labels file for a `.tflite` model. */
   readonly labelsFile?: string;
   readonly offline?: boolean;
+  /** Test-time augmentation; default: what the model's metadata declares. */
+  readonly testTimeAugmentation?: TestTimeAugmentation | 'none';
 }
 
 const isUrl = (reference: string) => /^https?:\/\//i.test(reference);
@@ -82,12 +84,14 @@ export async function loadPredictor(
   const classifier = await loadClassifier(reference, {
     ...(labels ? { labels } : {}),
     ...(options.offline ? { offline: true } : {}),
+    ...(options.testTimeAugmentation ? { testTimeAugmentation: options.testTimeAugmentation } : {}),
   });
   try {
     const alignment = alignLabels(classifier.metadata.labels, classes);
     const info = classifier.info();
     const sizeOnDiskBytes = await modelBytesOnDisk(reference).catch(() => undefined);
-    const name = alignment.kind === 'imagenet-to-cifar10' ? `${info.id} (zero-shot)` : info.id;
+    const views = info.testTimeAugmentation ? ` (${info.testTimeAugmentation} TTA)` : '';
+    const name = `${info.id}${alignment.kind === 'imagenet-to-cifar10' ? ' (zero-shot)' : ''}${views}`;
     let mappedMassSum = 0;
     let predicted = 0;
     const predictor: Predictor<DecodedImage[]> = {

@@ -3,7 +3,14 @@ import { appendFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { accuracy, classificationReport, confusionMatrix, formatReportText } from '@imgcls/metrics';
 import { defaultCacheDir } from '@imgcls/models/node';
-import { decodeImage, ImgclsError, type PreprocessPreset } from '@imgcls/preprocess';
+import {
+  decodeImage,
+  ImgclsError,
+  type PreprocessPreset,
+  predictWithViews,
+  TEST_TIME_AUGMENTATIONS,
+  type TestTimeAugmentation,
+} from '@imgcls/preprocess';
 import {
   type Augmentation,
   type ImageFolder,
@@ -173,7 +180,9 @@ export async function openDataset(
 export async function predictAll(
   model: LayersModel,
   data: TrainingData,
+  views?: TestTimeAugmentation,
 ): Promise<{ truth: number[]; predicted: number[] }> {
+  const predict = (images: tf.Tensor4D) => model.predict(images) as tf.Tensor;
   const truth: number[] = [];
   const predicted: number[] = [];
   for (let start = 0; start < data.size; start += 256) {
@@ -183,7 +192,9 @@ export async function predictAll(
     );
     await data.load?.(indices);
     const { images, labels } = data.batch(indices);
-    const guesses = tf.tidy(() => tf.argMax(model.predict(images) as tf.Tensor, -1));
+    const guesses = tf.tidy(() =>
+      tf.argMax(views ? predictWithViews(images, views, predict) : predict(images), -1),
+    );
     predicted.push(...(guesses.dataSync() as Int32Array));
     truth.push(...(labels.dataSync() as Int32Array));
     tf.dispose([images, labels, guesses]);
@@ -251,8 +262,10 @@ export function reportTraining(
 }
 
 /**
- * Tests a trained model once on the test split: prints the classification report, writes the confusion
- * matrix as `test-confusion.json` in the model folder (read by `imgcls models card`), returns the accuracy.
+ * Tests a trained model once on the test split, as it will be served (averaging `views` when given):
+ * prints the classification report, writes the confusion matrix as `test-confusion.json` in the model
+ * folder (read by `imgcls models card`), returns the accuracy, and with `views` also the accuracy of
+ * one view per image.
  */
 export async function testModel(
   model: LayersModel,
@@ -260,12 +273,28 @@ export async function testModel(
   classes: readonly string[],
   directory: string,
   terminal: Terminal,
-): Promise<number> {
-  const { truth, predicted } = await predictAll(model, data);
+  views?: TestTimeAugmentation,
+): Promise<{ accuracy: number; singleViewAccuracy?: number }> {
+  const { truth, predicted } = await predictAll(model, data, views);
   terminal.out(formatReportText(classificationReport(truth, predicted, { labels: [...classes] })));
   await writeFile(
     join(directory, 'test-confusion.json'),
     JSON.stringify(Array.from(confusionMatrix(truth, predicted, classes.length).counts)),
   );
-  return accuracy(truth, predicted);
+  if (!views) return { accuracy: accuracy(truth, predicted) };
+  const single = await predictAll(model, data);
+  return {
+    accuracy: accuracy(truth, predicted),
+    singleViewAccuracy: accuracy(single.truth, single.predicted),
+  };
+}
+
+/** The --tta mode. @throws UsageError naming the modes. */
+export function testTimeAugmentationOf(value: string): TestTimeAugmentation | 'none' {
+  if (value === 'none' || TEST_TIME_AUGMENTATIONS.includes(value as TestTimeAugmentation))
+    return value as TestTimeAugmentation | 'none';
+  throw new UsageError(
+    `unknown --tta "${value}"`,
+    `choose none, ${TEST_TIME_AUGMENTATIONS.join(' or ')}`,
+  );
 }

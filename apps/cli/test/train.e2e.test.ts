@@ -277,6 +277,85 @@ describe('imgcls train on image folders and the CIFAR-10 binary archive (spawned
     expect(topology).toContain('"name":"logit_scale"');
   });
 
+  it('trains airbench with its recipe flags, tests and serves it with flip-translate views', async () => {
+    const recipe = [
+      'train',
+      '--data',
+      'cifar-10-binary.tar.gz',
+      '--arch',
+      'airbench',
+      '--epochs',
+      '1',
+      '--batch-size',
+      '8',
+      '--lr',
+      '0.01',
+      '--optimizer',
+      'sgd',
+      '--momentum',
+      '0.85',
+      '--weight-decay',
+      '0.0089',
+      '--bias-lr-scale',
+      '64',
+      '--schedule',
+      'triangular',
+      '--augment',
+      '--crop-padding',
+      '2',
+      '--validation-split',
+      '0',
+      '--out',
+      'models/air',
+    ];
+    const result = await runCli([...recipe, '--tta', 'flip-translate'], workspace);
+    expect(result.code, result.stderr).toBe(0);
+    const metadata = JSON.parse(readFileSync(join(workspace, 'models/air/metadata.json'), 'utf8'));
+    expect(metadata.architecture).toBe('airbench');
+    expect(metadata.testTimeAugmentation).toBe('flip-translate');
+    expect(metadata.source).toContain(
+      '--validation-split 0 --crop-padding 2 --momentum 0.85 --weight-decay 0.0089 --bias-lr-scale 64 --tta flip-translate',
+    );
+    expect(metadata.metrics.testAccuracy).toBeGreaterThanOrEqual(0);
+    expect(metadata.metrics.testAccuracySingleView).toBeGreaterThanOrEqual(0);
+    // evaluate reads image folders: a few CIFAR-class images to run the served model on.
+    for (const [index, name] of ['airplane', 'ship'].entries()) {
+      mkdirSync(join(workspace, 'cifar-folder', 'test', name), { recursive: true });
+      const image = await sharp({
+        create: {
+          width: 32,
+          height: 32,
+          channels: 3,
+          background: { r: 90 * index, g: 120, b: 200 },
+        },
+      })
+        .png()
+        .toBuffer();
+      writeFileSync(join(workspace, 'cifar-folder', 'test', name, '0.png'), image);
+    }
+    const served = await runCli(
+      ['evaluate', '--model', 'models/air', '--data', 'cifar-folder'],
+      workspace,
+    );
+    expect(served.code, served.stderr).toBe(0);
+    expect(served.stderr).toContain('(flip-translate TTA)');
+    const single = await runCli(
+      ['evaluate', '--model', 'models/air', '--data', 'cifar-folder', '--tta', 'none'],
+      workspace,
+    );
+    expect(single.code, single.stderr).toBe(0);
+    expect(single.stderr).not.toContain('TTA');
+    const unknown = await runCli([...recipe, '--tta', 'rotate'], workspace);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown --tta "rotate"');
+    const crop = await runCli(
+      ['train', '--data', 'cifar-10-binary.tar.gz', '--crop-padding', '2'],
+      workspace,
+    );
+    expect(crop.code).toBe(2);
+    expect(crop.stderr).toContain('--crop-padding applies with --augment only');
+  });
+
   it('rejects a missing --data and --image-size outside image folders as usage errors', async () => {
     const missing = await runCli(['train', '--data', 'no-such-set'], workspace);
     expect([missing.code, missing.stderr]).toEqual([

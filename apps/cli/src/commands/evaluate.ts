@@ -16,6 +16,7 @@ import {
 import { htmlReport } from '../html-report';
 import { positiveInteger } from '../numbers';
 import type { Terminal } from '../terminal';
+import { testTimeAugmentationOf } from '../training-data';
 
 interface EvaluateFlags {
   readonly model: string;
@@ -29,6 +30,7 @@ interface EvaluateFlags {
   readonly html?: boolean;
   readonly json?: boolean;
   readonly offline?: boolean;
+  readonly tta?: string;
 }
 
 /**
@@ -90,6 +92,10 @@ export function registerEvaluate(program: Command, terminal: () => Terminal): vo
     .option('--html', 'also write a self-contained report.html')
     .option('--json', 'print the whole evaluation as JSON')
     .option('--offline', 'never download: use cached or local models only')
+    .option(
+      '--tta <mode>',
+      "test-time augmentation: none, flip or flip-translate (default: the model's metadata)",
+    )
     .addHelpText(
       'after',
       `
@@ -110,6 +116,7 @@ ImageNet→CIFAR-10 class mapping (IMAGENET_TO_CIFAR10 in @imgcls/models); deer 
       const loaded = await loadPredictor(flags.model, data.classes, {
         ...(flags.labels ? { labelsFile: flags.labels } : {}),
         ...(flags.offline ? { offline: true } : {}),
+        ...(flags.tta ? { testTimeAugmentation: testTimeAugmentationOf(flags.tta) } : {}),
       });
       const { predictor, alignment, info } = loaded;
       if (!out.quiet) {

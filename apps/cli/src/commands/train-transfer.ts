@@ -221,13 +221,9 @@ export async function trainTransfer(
         : stratifiedSubset(Array.from(dataset.testLabels), settings.testLimit, settings.seed);
     const testData = dataset.test(preset, testIndices);
     out.err(out.style('dim', `testing on ${testData.size} test images…`));
-    metrics.testAccuracy = await testModel(
-      transfer.model,
-      testData,
-      dataset.classes,
-      directory,
-      out,
-    );
+    metrics.testAccuracy = (
+      await testModel(transfer.model, testData, dataset.classes, directory, out)
+    ).accuracy;
     metrics.testImages = testData.size;
   }
   metrics.trainingSeconds = Math.round((Date.now() - started) / 1000);

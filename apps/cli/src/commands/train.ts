@@ -1,7 +1,14 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { CIFAR10_LABELS, type ModelMetadata, resNet9, seedCnn } from '@imgcls/models';
+import {
+  airbench,
+  CIFAR10_LABELS,
+  type ModelMetadata,
+  resNet9,
+  seedCnn,
+  WHITENING_LAYER,
+} from '@imgcls/models';
 import { directoryHandler, writeMetadata } from '@imgcls/models/node';
 import { PRESETS, type PreprocessPreset } from '@imgcls/preprocess';
 import {
@@ -11,16 +18,27 @@ import {
   cosine,
   evaluateDataset,
   oneCycle,
+  patchWhitening,
   Sgd,
   splitIndices,
+  type TrainingData,
   train,
+  triangular,
 } from '@imgcls/train';
 import { registerWasmGradients } from '@imgcls/wasm-grad';
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Command } from 'commander';
 import { startBackend } from '../backend';
 import { EXIT, UsageError } from '../errors';
 import type { Terminal } from '../terminal';
-import { number, openDataset, reportTraining, testModel } from '../training-data';
+import {
+  number,
+  openDataset,
+  reportTraining,
+  testModel,
+  testTimeAugmentationOf,
+} from '../training-data';
 import { trainTransfer, transferLimits } from './train-transfer';
 
 interface TrainFlags {
@@ -51,9 +69,16 @@ interface TrainFlags {
   readonly resume?: boolean;
   readonly width?: string;
   readonly logitScale?: string;
+  readonly momentum: string;
+  readonly weightDecay: string;
+  readonly biasLrScale?: string;
+  readonly cropPadding?: string;
+  readonly tta?: string;
 }
 
-const ARCHITECTURES = { seedcnn: seedCnn, resnet9: resNet9 } as const;
+const ARCHITECTURES = { seedcnn: seedCnn, resnet9: resNet9, airbench } as const;
+/** Training images airbench's whitening layer is fitted on (as airbench: 5,000, here the split's first). */
+const WHITENING_IMAGES = 5000;
 /** The architecture trained by transfer learning from a pretrained backbone, not from scratch. */
 const TRANSFER_ARCHITECTURE = 'mobilenetv2';
 
@@ -62,6 +87,9 @@ const DEFAULT_CLIP_NORM = '5';
 /** Defaults of flags `source` records only when they differ (older sources omit them). */
 const DEFAULT_LABEL_SMOOTHING = '0.1';
 const DEFAULT_VALIDATION_SPLIT = '0.1';
+const DEFAULT_MOMENTUM = '0.9';
+const DEFAULT_WEIGHT_DECAY = '5e-4';
+const DEFAULT_CROP_PADDING = '4';
 
 /** `--jitter 0.2` (brightness, contrast and saturation alike) or `--jitter 0.4,0.4,0.2`. */
 function jitterOf(value: string): Pick<Augmentation, 'brightness' | 'contrast' | 'saturation'> {
@@ -82,12 +110,23 @@ function jitterOf(value: string): Pick<Augmentation, 'brightness' | 'contrast' |
 /** The augmentation the flags ask for, or undefined for none. `--augment` alone keeps its old meaning. */
 function augmentationOf(flags: TrainFlags, seed: number): Augmentation | undefined {
   const options: Augmentation = {
-    ...(flags.augment ? { cropPadding: 4, horizontalFlip: true } : {}),
+    ...(flags.augment
+      ? {
+          cropPadding: number(flags.cropPadding ?? DEFAULT_CROP_PADDING, '--crop-padding', 0, 64),
+          horizontalFlip: true,
+        }
+      : {}),
     ...(flags.cutout ? { cutout: number(flags.cutout, '--cutout', 1, 1024) } : {}),
     ...(flags.jitter ? jitterOf(flags.jitter) : {}),
     ...(flags.mixup ? { mixup: number(flags.mixup, '--mixup', 0.01, 100) } : {}),
     ...(flags.cutmix ? { cutmix: number(flags.cutmix, '--cutmix', 0.01, 100) } : {}),
   };
+  if (flags.cropPadding && !flags.augment)
+    throw new UsageError('--crop-padding applies with --augment only');
+  if (options.cropPadding !== undefined && !Number.isInteger(options.cropPadding))
+    throw new UsageError(
+      `--crop-padding must be a whole number of pixels, got "${flags.cropPadding}"`,
+    );
   if (options.cutout !== undefined && !Number.isInteger(options.cutout))
     throw new UsageError(`--cutout must be a whole number of pixels, got "${flags.cutout}"`);
   return Object.keys(options).length > 0 ? { ...options, seed } : undefined;
@@ -110,7 +149,33 @@ function newFlags(flags: TrainFlags): string {
     flags.validationSplit !== DEFAULT_VALIDATION_SPLIT
       ? ` --validation-split ${flags.validationSplit}`
       : '',
+    flags.cropPadding ? ` --crop-padding ${flags.cropPadding}` : '',
+    flags.momentum !== DEFAULT_MOMENTUM ? ` --momentum ${flags.momentum}` : '',
+    flags.weightDecay !== DEFAULT_WEIGHT_DECAY ? ` --weight-decay ${flags.weightDecay}` : '',
+    flags.biasLrScale ? ` --bias-lr-scale ${flags.biasLrScale}` : '',
+    flags.tta ? ` --tta ${flags.tta}` : '',
   ].join('');
+}
+
+/** Whether a weight name is a batch-norm layer's bias (Keras calls it beta). */
+function isNormBias(name: string): boolean {
+  return name.endsWith('/beta');
+}
+
+/**
+ * Sets airbench's whitening convolution from the first training images, as training feeds them but
+ * without augmentation (normalised by the preset); its bias starts at zero.
+ */
+async function fitWhitening(model: tfl.LayersModel, data: TrainingData): Promise<void> {
+  const indices = Array.from({ length: data.size }, (_, index) => index);
+  await data.load?.(indices);
+  const { images, labels } = data.batch(indices);
+  const kernel = patchWhitening(images as tf.Tensor4D);
+  const bias = tf.zeros([kernel.shape[3]]);
+  // By name: the frozen kernel comes after the trainable bias in the layer's weight order.
+  for (const weight of model.getLayer(WHITENING_LAYER).weights)
+    weight.write(weight.originalName.endsWith('/kernel') ? kernel : bias);
+  tf.dispose([images, labels, kernel, bias]);
 }
 
 /** `imgcls train`: trains a CIFAR-style classifier on an image-folder archive, with checkpoints and resume. */
@@ -161,8 +226,30 @@ export function registerTrain(program: Command, terminal: () => Terminal): void 
     .option('-b, --batch-size <n>', 'images per step', '64')
     .option('--lr <rate>', 'peak learning rate', '0.003')
     .option('--optimizer <name>', 'adamw or sgd (Nesterov)', 'adamw')
-    .option('--schedule <name>', 'onecycle, cosine or constant', 'onecycle')
-    .option('--augment', 'random crops (4 px reflect padding) and horizontal flips')
+    .option(
+      '--schedule <name>',
+      'onecycle, cosine, triangular (airbench: 0.2×lr up to lr at 23% of the steps, down to 0.07×lr) or constant',
+      'onecycle',
+    )
+    .option('--momentum <m>', 'momentum of sgd (β₁ of adamw stays 0.9)', DEFAULT_MOMENTUM)
+    .option(
+      '--weight-decay <λ>',
+      'decoupled weight decay: each step shrinks weights by lr·λ',
+      DEFAULT_WEIGHT_DECAY,
+    )
+    .option(
+      '--bias-lr-scale <k>',
+      'multiply the learning rate of batch-norm biases by k (airbench: 64), not their weight decay',
+    )
+    .option(
+      '--augment',
+      'random crops (reflect padding, 4 px or --crop-padding) and horizontal flips',
+    )
+    .option('--crop-padding <px>', "padding of --augment's random crops")
+    .option(
+      '--tta <mode>',
+      'test-time augmentation the model is tested and served with: none, flip or flip-translate (not a training setting: may be added on resume)',
+    )
     .option('--cutout <px>', 'blank a random square of this side in each training image')
     .option(
       '--jitter <s>',
@@ -225,6 +312,8 @@ whose settings differ from the checkpoint's (augmentation, learning rate, clippi
       const clipNorm = number(flags.clipNorm, '--clip-norm', 1e-6, 1e6);
       const validationSplit = number(flags.validationSplit, '--validation-split', 0, 0.5);
       const augmentation = augmentationOf(flags, seed);
+      const tta = flags.tta ? testTimeAugmentationOf(flags.tta) : 'none';
+      const views = tta === 'none' ? undefined : tta;
       if (flags.width && flags.arch !== 'resnet9')
         throw new UsageError('--width applies to --arch resnet9 only');
       const widthMultiplier = flags.width ? number(flags.width, '--width', 0.125, 4) : undefined;
@@ -285,17 +374,26 @@ whose settings differ from the checkpoint's (augmentation, learning rate, clippi
         ...(widthMultiplier ? { width: widthMultiplier } : {}),
         ...(logitScale ? { logitScale } : {}),
       });
+      if (flags.arch === 'airbench')
+        await fitWhitening(model, dataset.subset(split.train.slice(0, WHITENING_IMAGES), preset));
       const totalSteps = epochs * Math.ceil(data.size / batchSize);
       const schedule =
         flags.schedule === 'onecycle'
           ? oneCycle(peakRate, totalSteps)
           : flags.schedule === 'cosine'
             ? cosine(peakRate, totalSteps)
-            : constant(peakRate);
+            : flags.schedule === 'triangular'
+              ? triangular(peakRate, totalSteps)
+              : constant(peakRate);
+      const momentum = number(flags.momentum, '--momentum', 0, 0.999);
+      const weightDecay = number(flags.weightDecay, '--weight-decay', 0, 1);
+      const biasRateScale = flags.biasLrScale
+        ? number(flags.biasLrScale, '--bias-lr-scale', 1e-3, 1e4)
+        : undefined;
       const optimizer =
         flags.optimizer === 'sgd'
-          ? new Sgd({ momentum: 0.9, nesterov: true, weightDecay: 5e-4 })
-          : new AdamW({ weightDecay: 5e-4 });
+          ? new Sgd({ momentum, nesterov: true, weightDecay })
+          : new AdamW({ weightDecay });
       out.err(
         `${flags.arch}: ${model.countParams().toLocaleString('en-US')} parameters, ${data.size} training and ${validation?.size ?? 0} validation images, ${epochs} epochs on ${backend}`,
       );
@@ -319,6 +417,9 @@ whose settings differ from the checkpoint's (augmentation, learning rate, clippi
           labelSmoothing: number(flags.labelSmoothing, '--label-smoothing', 0, 0.5),
           clipNorm,
           seed,
+          ...(biasRateScale
+            ? { rateScale: (name: string) => (isNormBias(name) ? biasRateScale : 1) }
+            : {}),
           checkpointDir: join(directory, 'checkpoint'),
           checkpointEvery: 100,
           // Checked on resume beside the loop's and the data's own settings (clipping, augmentation).
@@ -330,6 +431,8 @@ whose settings differ from the checkpoint's (augmentation, learning rate, clippi
             schedule: flags.schedule,
             validationSplit,
             ...(logitScale ? { logitScale } : {}),
+            ...(flags.momentum !== DEFAULT_MOMENTUM ? { momentum } : {}),
+            ...(flags.weightDecay !== DEFAULT_WEIGHT_DECAY ? { weightDecay } : {}),
           },
         },
         {
@@ -354,14 +457,19 @@ whose settings differ from the checkpoint's (augmentation, learning rate, clippi
         epochs,
         trainingSeconds: Math.round((Date.now() - started) / 1000),
       };
-      if (dataset.test)
-        metrics.testAccuracy = await testModel(
+      if (dataset.test) {
+        const tested = await testModel(
           model,
           dataset.test(preset),
           dataset.classes,
           directory,
           out,
+          views,
         );
+        metrics.testAccuracy = tested.accuracy;
+        if (tested.singleViewAccuracy !== undefined)
+          metrics.testAccuracySingleView = tested.singleViewAccuracy;
+      }
       if (validation)
         metrics.validationAccuracy = (
           await evaluateDataset(model, validation, {
@@ -380,6 +488,7 @@ whose settings differ from the checkpoint's (augmentation, learning rate, clippi
         labels: [...dataset.classes],
         output: 'probabilities',
         preset,
+        ...(views ? { testTimeAugmentation: views } : {}),
         source: `imgcls train --data ${flags.data} --arch ${flags.arch} --epochs ${epochs} --batch-size ${batchSize} --lr ${peakRate} --optimizer ${flags.optimizer} --schedule ${flags.schedule}${flags.augment ? ' --augment' : ''}${newFlags(flags)} --seed ${seed}`,
         metrics,
       };
