@@ -1,22 +1,23 @@
 /**
  * Wall time to reach validation-accuracy thresholds on CIFAR-10 with the recipe of the shipped CIFAR-10
- * model (`models/cifar10-resnet9`: a half-width ResNet-9, SGD Nesterov with a one-cycle rate to 0.2,
- * logit scale 0.125, label smoothing 0.2, crops and flips, batch 128) and, as the baseline measured in the
- * same run, the prototype's recipe on the prototype's network (the seed CNN, Adam at a constant 0.001,
- * batch 32, no augmentation, no label smoothing). `--recipe seedcnn` measures the seed CNN with our
- * recipe (`models/cifar10-seedcnn`) instead of the ResNet-9. Both train on wasm with @imgcls/wasm-grad.
- * Usage: node --conditions=@imgcls/source --import tsx time-to-accuracy.ts [--epochs 8] [--limit N]
- *   [--threads N] [--recipe resnet9|seedcnn]
- *   --epochs sets both runs' length (the one-cycle schedule spans it); --limit trains on a seeded subset
- *   of N training images (a quick check that the bench runs).
+ * model (`models/cifar10-airbench`: airbench94's network and recipe, see its MODEL_CARD.md) and, as the
+ * baseline measured in the same run, the prototype's recipe on the prototype's network (the seed CNN, Adam
+ * at a constant 0.001, batch 32, no augmentation, no label smoothing). `--recipe resnet9` or `seedcnn`
+ * measures the recipe of `models/cifar10-resnet9` or `models/cifar10-seedcnn` instead. Both train on
+ * wasm with @imgcls/wasm-grad; validation is single-view (no test-time augmentation).
+ * Usage: node --conditions=@imgcls/source --import tsx time-to-accuracy.ts [--epochs 10] [--limit N]
+ *   [--threads N] [--recipe airbench|resnet9|seedcnn]
+ *   --epochs sets both runs' length (the schedules span it); --limit trains on a seeded subset of N
+ *   training images (a quick check that the bench runs).
  */
 import '@tensorflow/tfjs-backend-wasm';
-import { CIFAR10_LABELS, resNet9, seedCnn } from '@imgcls/models';
+import { airbench, CIFAR10_LABELS, resNet9, seedCnn, WHITENING_LAYER } from '@imgcls/models';
 import { PRESETS } from '@imgcls/preprocess';
 import {
   AdamW,
   type Augmentation,
   constant,
+  fitWhitening,
   imageSetData,
   type Optimizer,
   oneCycle,
@@ -24,7 +25,9 @@ import {
   type Schedule,
   Sgd,
   splitIndices,
+  type TrainingData,
   train,
+  triangular,
 } from '@imgcls/train';
 import { registerWasmGradients } from '@imgcls/wasm-grad';
 import type * as tfl from '@tensorflow/tfjs-layers';
@@ -48,12 +51,28 @@ interface Recipe {
   /** Gradient clipping by global norm; `imgcls train` clips at 5 by default. */
   readonly clipNorm?: number;
   readonly schedule: (totalSteps: number) => Schedule;
+  /** Learning-rate multipliers by weight name (see TrainConfig.rateScale). */
+  readonly rateScale?: (weightName: string) => number;
+  /** Data-dependent initialisation, from the training images without augmentation. */
+  readonly prepare?: (model: tfl.LayersModel, data: TrainingData) => Promise<void>;
 }
 
 const CROPS_AND_FLIPS: Augmentation = { cropPadding: 4, horizontalFlip: true, seed: 1 };
 
 /** What `imgcls train` ran for each shipped model (their MODEL_CARD.md gives the command). */
 const OURS: Record<string, Recipe> = {
+  airbench: {
+    name: 'imgcls recipe (shipped airbench)',
+    build: (inputShape) => airbench({ inputShape, classes: 10, seed: 1 }),
+    batchSize: 256,
+    augmentation: { cropPadding: 2, horizontalFlip: true, seed: 1 },
+    labelSmoothing: 0.2,
+    optimizer: () => new Sgd({ momentum: 0.85, nesterov: true, weightDecay: 0.0089 }),
+    clipNorm: 5,
+    schedule: (totalSteps) => triangular(0.375, totalSteps),
+    rateScale: (name) => (name.endsWith('/beta') ? 64 : 1),
+    prepare: (model, data) => fitWhitening(model.getLayer(WHITENING_LAYER), data),
+  },
   resnet9: {
     name: 'imgcls recipe (shipped ResNet-9)',
     build: (inputShape) =>
@@ -88,7 +107,7 @@ const PROTOTYPE: Recipe = {
 
 const recipeName = process.argv.includes('--recipe')
   ? (process.argv[process.argv.indexOf('--recipe') + 1] ?? '')
-  : 'resnet9';
+  : 'airbench';
 const ourRecipe = OURS[recipeName];
 if (!ourRecipe) {
   console.error(`--recipe must be one of ${Object.keys(OURS).join(', ')}, got "${recipeName}"`);
@@ -99,7 +118,7 @@ if (!archive) {
   console.log('time-to-accuracy: skipped, ../shared/data/cifar10/cifar10-jpg.tar.gz is absent');
   process.exit(0);
 }
-const epochs = option('--epochs', 8);
+const epochs = option('--epochs', 10);
 // Every core, as `imgcls train` uses them by default; --threads 1 for tfjs' stock backend.
 const threads = await startWasmFromArguments();
 registerWasmGradients();
@@ -120,6 +139,7 @@ async function timeToAccuracy(recipe: Recipe): Promise<Map<number, number>> {
   const data = imageSetData(set, trainIndices, preset, recipe.augmentation);
   const validation = imageSetData(set, split.validation, preset);
   const model = recipe.build([set.height, set.width, 3]);
+  await recipe.prepare?.(model, imageSetData(set, trainIndices, preset));
   const reached = new Map<number, number>();
   const started = performance.now();
   await train(
@@ -134,6 +154,7 @@ async function timeToAccuracy(recipe: Recipe): Promise<Map<number, number>> {
       schedule: recipe.schedule(epochs * Math.ceil(data.size / recipe.batchSize)),
       labelSmoothing: recipe.labelSmoothing,
       ...(recipe.clipNorm ? { clipNorm: recipe.clipNorm } : {}),
+      ...(recipe.rateScale ? { rateScale: recipe.rateScale } : {}),
       seed: 1,
     },
     {

@@ -69,4 +69,4 @@ export {
   transferModel,
   unfreezeFrom,
 } from './transfer';
-export { type PatchWhiteningOptions, patchWhitening } from './whitening';
+export { fitWhitening, type PatchWhiteningOptions, patchWhitening } from './whitening';

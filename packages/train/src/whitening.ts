@@ -1,5 +1,7 @@
 import { InvalidArgumentError } from '@imgcls/preprocess';
 import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import type { TrainingData } from './loop';
 
 /** Options of {@link patchWhitening}. */
 export interface PatchWhiteningOptions {
@@ -73,6 +75,30 @@ export function patchWhitening(
     }
   });
   return tf.tensor4d(kernel, [size, size, channels, filters]);
+}
+
+/**
+ * Sets a whitening convolution (airbench's, `WHITENING_LAYER` in `@imgcls/models`) from the first `count`
+ * examples of `data` (default 5,000, as airbench), which must be the training images as the model is fed
+ * them but without augmentation; its bias starts at zero.
+ */
+export async function fitWhitening(
+  layer: tfl.layers.Layer,
+  data: TrainingData,
+  count = 5000,
+): Promise<void> {
+  const indices = Array.from({ length: Math.min(count, data.size) }, (_, index) => index);
+  await data.load?.(indices);
+  const { images, labels } = data.batch(indices);
+  const size = (layer.getConfig().kernelSize as number[] | number | undefined) ?? 2;
+  const kernel = patchWhitening(images, {
+    kernelSize: Array.isArray(size) ? (size[0] as number) : size,
+  });
+  const bias = tf.zeros([kernel.shape[3]]);
+  // By name: a frozen kernel comes after the trainable bias in the layer's weight order.
+  for (const weight of layer.weights)
+    weight.write(weight.originalName.endsWith('/kernel') ? kernel : bias);
+  tf.dispose([images, labels, kernel, bias]);
 }
 
 /**

@@ -1,8 +1,9 @@
 import { ImgclsError } from '@imgcls/preprocess';
 import '@tensorflow/tfjs-backend-wasm';
+import { airbench, WHITENING_LAYER } from '@imgcls/models';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { patchWhitening } from '../src/index';
+import { fitWhitening, imageSetData, patchWhitening } from '../src/index';
 import { symmetricEigen } from '../src/whitening';
 
 describe('symmetricEigen', () => {
@@ -80,5 +81,31 @@ describe('patchWhitening', () => {
     }
     expect(ImgclsError.isInstance(caught, 'INVALID_ARGUMENT')).toBe(true);
     images.dispose();
+  });
+
+  it('fitWhitening sets the frozen airbench kernel from the first images and zeroes its bias', async () => {
+    const model = airbench({ widths: [8, 8, 8], seed: 1 });
+    const layer = model.getLayer(WHITENING_LAYER);
+    const count = 3;
+    const pixels = Uint8Array.from({ length: 4 * 16 * 16 * 3 }, (_, i) => (i * 37) % 251);
+    const set = {
+      count: 4,
+      height: 16,
+      width: 16,
+      pixels,
+      labels: Uint8Array.from([0, 1, 0, 1]),
+      classes: ['a', 'b'],
+    };
+    const preset = { height: 16, width: 16, resize: 'stretch', range: [0, 1] } as const;
+    const data = imageSetData(set, [0, 1, 2, 3], preset);
+    await fitWhitening(layer, data, count);
+    const { images, labels } = data.batch([0, 1, 2]);
+    const expected = patchWhitening(images);
+    const weightOf = (suffix: string) =>
+      layer.weights.find((weight) => weight.originalName.endsWith(suffix))?.read() as tf.Tensor;
+    expect(Array.from(weightOf('/kernel').dataSync())).toEqual(Array.from(expected.dataSync()));
+    expect(Array.from(weightOf('/bias').dataSync())).toEqual(new Array(24).fill(0));
+    tf.dispose([images, labels, expected]);
+    model.dispose();
   });
 });

@@ -17,17 +17,14 @@ import {
   constant,
   cosine,
   evaluateDataset,
+  fitWhitening,
   oneCycle,
-  patchWhitening,
   Sgd,
   splitIndices,
-  type TrainingData,
   train,
   triangular,
 } from '@imgcls/train';
 import { registerWasmGradients } from '@imgcls/wasm-grad';
-import * as tf from '@tensorflow/tfjs-core';
-import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Command } from 'commander';
 import { startBackend } from '../backend';
 import { EXIT, UsageError } from '../errors';
@@ -77,8 +74,6 @@ interface TrainFlags {
 }
 
 const ARCHITECTURES = { seedcnn: seedCnn, resnet9: resNet9, airbench } as const;
-/** Training images airbench's whitening layer is fitted on (as airbench: 5,000, here the split's first). */
-const WHITENING_IMAGES = 5000;
 /** The architecture trained by transfer learning from a pretrained backbone, not from scratch. */
 const TRANSFER_ARCHITECTURE = 'mobilenetv2';
 
@@ -160,22 +155,6 @@ function newFlags(flags: TrainFlags): string {
 /** Whether a weight name is a batch-norm layer's bias (Keras calls it beta). */
 function isNormBias(name: string): boolean {
   return name.endsWith('/beta');
-}
-
-/**
- * Sets airbench's whitening convolution from the first training images, as training feeds them but
- * without augmentation (normalised by the preset); its bias starts at zero.
- */
-async function fitWhitening(model: tfl.LayersModel, data: TrainingData): Promise<void> {
-  const indices = Array.from({ length: data.size }, (_, index) => index);
-  await data.load?.(indices);
-  const { images, labels } = data.batch(indices);
-  const kernel = patchWhitening(images as tf.Tensor4D);
-  const bias = tf.zeros([kernel.shape[3]]);
-  // By name: the frozen kernel comes after the trainable bias in the layer's weight order.
-  for (const weight of model.getLayer(WHITENING_LAYER).weights)
-    weight.write(weight.originalName.endsWith('/kernel') ? kernel : bias);
-  tf.dispose([images, labels, kernel, bias]);
 }
 
 /** `imgcls train`: trains a CIFAR-style classifier on an image-folder archive, with checkpoints and resume. */
@@ -375,7 +354,11 @@ whose settings differ from the checkpoint's (augmentation, learning rate, clippi
         ...(logitScale ? { logitScale } : {}),
       });
       if (flags.arch === 'airbench')
-        await fitWhitening(model, dataset.subset(split.train.slice(0, WHITENING_IMAGES), preset));
+        await fitWhitening(
+          model.getLayer(WHITENING_LAYER),
+          // Unaugmented: fitWhitening reads the first 5,000 images as the model sees them.
+          dataset.subset(split.train, preset),
+        );
       const totalSteps = epochs * Math.ceil(data.size / batchSize);
       const schedule =
         flags.schedule === 'onecycle'
