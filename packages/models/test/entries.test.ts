@@ -1,0 +1,36 @@
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const PACKAGE_DIRECTORY = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+// Plain-Node processes on the built package (`dist/`, made by `build`): what users import.
+describe('package entries', () => {
+  it('share one model registry between @imgcls/models and @imgcls/models/node, in ESM and CommonJS', () => {
+    const entry =
+      "{ id: 'shared-entry', description: 'test', source: { kind: 'directory', directory: 'x' } }";
+    const scripts = {
+      module: [
+        "import { registerModel } from '@imgcls/models';",
+        "import { resolveModel } from '@imgcls/models/node';",
+        `registerModel(${entry});`,
+        "console.log(resolveModel('shared-entry').id);",
+      ],
+      commonjs: [
+        "const { resolveModel } = require('@imgcls/models/node');",
+        "require('@imgcls/models').registerModel(" + entry + ');',
+        "console.log(resolveModel('shared-entry').id);",
+      ],
+    };
+    for (const [type, lines] of Object.entries(scripts)) {
+      const run = spawnSync(process.execPath, [`--input-type=${type}`, '-e', lines.join('\n')], {
+        cwd: PACKAGE_DIRECTORY,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(run.stderr, type).toBe('');
+      expect(run.stdout.trim(), type).toBe('shared-entry');
+    }
+  });
+});
