@@ -318,6 +318,11 @@ describe('imgcls train on image folders and the CIFAR-10 binary archive (spawned
     );
     expect(metadata.metrics.testAccuracy).toBeGreaterThanOrEqual(0);
     expect(metadata.metrics.testAccuracySingleView).toBeGreaterThanOrEqual(0);
+    const card = await runCli(['models', 'card', 'models/air'], workspace);
+    expect(card.code, card.stderr).toBe(0);
+    expect(readFileSync(join(workspace, 'models/air/MODEL_CARD.md'), 'utf8')).toMatch(
+      /on 5 test images, averaging the flip-translate views it is served with \(one view per image: \d+\.\d\d%\)/,
+    );
     // evaluate reads image folders: a few CIFAR-class images to run the served model on.
     for (const [index, name] of ['airplane', 'ship'].entries()) {
       mkdirSync(join(workspace, 'cifar-folder', 'test', name), { recursive: true });

@@ -1,11 +1,18 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { trainingCurvesSvg } from '@imgcls/metrics';
-import { parseModelMetadata } from '@imgcls/models';
+import { type ModelMetadata, parseModelMetadata } from '@imgcls/models';
 import type { Command } from 'commander';
 import { UsageError } from '../errors';
 import { machineDescription, modelFactRows, testReport, writeTestCharts } from '../model-card';
 import type { Terminal } from '../terminal';
+
+/** How the test predictions were made, when the model averages views (see metadata.testTimeAugmentation). */
+function viewsNote(metadata: ModelMetadata): string {
+  if (!metadata.testTimeAugmentation) return '';
+  const single = metadata.metrics?.testAccuracySingleView;
+  return `, averaging the ${metadata.testTimeAugmentation} views it is served with${single === undefined ? '' : ` (one view per image: ${(single * 100).toFixed(2)}%)`}`;
+}
 
 /** `imgcls models card <folder>`: MODEL_CARD.md and SVG charts from what `imgcls train` recorded. */
 export function registerModelsCard(models: Command, terminal: () => Terminal): void {
@@ -75,12 +82,13 @@ ${modelFactRows(metadata)}
 | epochs | ${history.length} |
 | wall time | ${metadata.metrics?.trainingSeconds !== undefined ? `${Math.round(metadata.metrics.trainingSeconds / 60)} min (reading data, training, evaluation)` : 'not recorded'} |
 | machine | ${machineDescription()} |
-| **test accuracy** | **${(testAccuracy * 100).toFixed(2)}%** on ${total} test images |
+| **test accuracy** | **${(testAccuracy * 100).toFixed(2)}%** on ${total} test images${viewsNote(metadata)} |
 | macro F1 | ${macroF1.toFixed(3)} |
 
 ## Data
 The training split of the dataset given to \`--data\` (for CIFAR-10: the 50,000 training images, of which a
-seeded 10% is held out for validation); the test split is used once, after training, for the numbers here.
+seeded share is held out for validation: 10%, or the command's \`--validation-split\`); the test split is used
+once, after training, for the numbers here.
 The test split is never trained on.
 
 ## Test-set report
