@@ -37,6 +37,7 @@ export {
 export { imageSetData, splitIndices } from './datasets/in-memory';
 export { readTar, type TarEntry } from './datasets/tar';
 export { DatasetDownloadError, DatasetFormatError, UnreadableImageError } from './errors';
+export { Lookahead, type LookaheadOptions } from './lookahead';
 export {
   evaluateData,
   evaluateDataset,

@@ -8,6 +8,7 @@ import {
   type TrainingPosition,
 } from './checkpoint';
 import { clipByGlobalNorm } from './clip';
+import type { Lookahead } from './lookahead';
 import type { Optimizer } from './optimizers';
 import { epochOrder } from './order';
 import type { Schedule } from './schedules';
@@ -71,6 +72,8 @@ export interface TrainConfig {
   readonly checkpointDir?: string;
   /** Also checkpoint every this many steps (always at epoch end). */
   readonly checkpointEvery?: number;
+  /** Lookahead: a moving average of the weights they keep returning to (see {@link Lookahead}). */
+  readonly lookahead?: Lookahead;
   /** Stop when validation accuracy has not improved by `minDelta` for `patience` epochs. */
   readonly earlyStopping?: { readonly patience: number; readonly minDelta?: number };
   /**
@@ -148,6 +151,7 @@ function runSettings(config: TrainConfig): CheckpointSettings {
     modelOutput: config.modelOutput ?? 'probabilities',
     data: config.data.settings ?? null,
     rateScales: config.rateScale ? rateScales(config) : null,
+    lookahead: config.lookahead?.settings() ?? null,
     ...config.settings,
   };
 }
@@ -322,6 +326,10 @@ export async function train(
         if (value) weight.write(value);
       });
       optimizer.restore(optimizerState);
+      const average = allWeights
+        .map((_, index) => saved.tensors.get(`lookahead:${index}`))
+        .filter((tensor): tensor is tf.Tensor => tensor !== undefined);
+      config.lookahead?.restore(average);
       tf.dispose([...saved.tensors.values()]);
       position = saved.position;
       options.onEvent?.({ type: 'resumed', step: position.step, epoch: position.epoch });
@@ -337,6 +345,9 @@ export async function train(
     });
     const optimizerState = optimizer.state();
     for (const [name, tensor] of optimizerState) tensors.set(`optimizer:${name}`, tensor);
+    config.lookahead?.state().forEach((tensor, index) => {
+      tensors.set(`lookahead:${index}`, tensor);
+    });
     await saveCheckpoint(config.checkpointDir, at, key, tensors, settings);
     // state() makes a fresh step-count scalar each call; the slots themselves belong to the optimizer.
     optimizerState.get('steps')?.dispose();
@@ -410,6 +421,9 @@ export async function train(
         ...(clipped === ordered ? [] : clipped),
       ]);
       step++;
+      const { lookahead } = config;
+      if (lookahead && epoch >= lookahead.fromEpoch && step % lookahead.every === 0)
+        lookahead.step(allWeights, step, totalSteps);
       lossSum += loss * indices.length;
       lossCount += indices.length;
       const seconds = (now() - started) / 1000;
@@ -439,6 +453,7 @@ export async function train(
         });
       }
     }
+    config.lookahead?.settle(allWeights);
     const validation = config.validation
       ? await evaluateDataset(model, config.validation, config)
       : undefined;

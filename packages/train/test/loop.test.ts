@@ -11,6 +11,7 @@ import {
   clipByGlobalNorm,
   constant,
   cosine,
+  Lookahead,
   Sgd,
   type TrainingData,
   train,
@@ -254,8 +255,12 @@ describe('train', () => {
     });
   });
 
-  it('resumes after an interruption to bit-identical weights', async () => {
+  it.each([
+    ['', undefined],
+    [' with lookahead averaging from the second epoch', { every: 2, fromEpoch: 1 }],
+  ] as const)('resumes after an interruption to bit-identical weights%s', async (_, averaging) => {
     const config = (directory: string) => ({
+      ...(averaging ? { lookahead: new Lookahead(averaging) } : {}),
       data: blobs(40),
       numClasses: 3,
       epochs: 3,
@@ -293,6 +298,37 @@ describe('train', () => {
     expect(second.step).toBe(15);
     expect(weightsOf(resumed)).toEqual(weightsOf(straight));
     expect(readdirSync(directory).sort()).toEqual(['checkpoint.json', 'weights-15.bin']);
+  });
+
+  it('returns the weights to their lookahead average: with ρ = 1 they end where the first average took them', async () => {
+    const model = tinyModel(6);
+    let firstAverage: number[][] = [];
+    const plain = tinyModel(6);
+    const config = {
+      data: blobs(32),
+      numClasses: 3,
+      epochs: 3,
+      batchSize: 8,
+      optimizer: new Sgd({ weightDecay: 0 }),
+      schedule: constant(0.1),
+      seed: 2,
+    };
+    await train(
+      {
+        ...config,
+        model,
+        lookahead: new Lookahead({ every: 3, fromEpoch: 1, decay: 1, power: 0 }),
+      },
+      {
+        // Steps 5–8 are epoch 1: step 6 takes the first average, after its update.
+        onEvent: (event) => {
+          if (event.type === 'step' && event.step === 6) firstAverage = weightsOf(model);
+        },
+      },
+    );
+    expect(weightsOf(model)).toEqual(firstAverage);
+    await train({ ...config, model: plain, optimizer: new Sgd({ weightDecay: 0 }) });
+    expect(weightsOf(plain)).not.toEqual(firstAverage);
   });
 
   it('stops on a NaN loss with a typed error and keeps the last good checkpoint', async () => {

@@ -18,6 +18,7 @@ import {
   cosine,
   evaluateDataset,
   fitWhitening,
+  Lookahead,
   oneCycle,
   Sgd,
   splitIndices,
@@ -71,6 +72,7 @@ interface TrainFlags {
   readonly biasLrScale?: string;
   readonly cropPadding?: string;
   readonly tta?: string;
+  readonly lookahead?: boolean;
 }
 
 const ARCHITECTURES = { seedcnn: seedCnn, resnet9: resNet9, airbench } as const;
@@ -148,6 +150,7 @@ function newFlags(flags: TrainFlags): string {
     flags.momentum !== DEFAULT_MOMENTUM ? ` --momentum ${flags.momentum}` : '',
     flags.weightDecay !== DEFAULT_WEIGHT_DECAY ? ` --weight-decay ${flags.weightDecay}` : '',
     flags.biasLrScale ? ` --bias-lr-scale ${flags.biasLrScale}` : '',
+    flags.lookahead ? ' --lookahead' : '',
     flags.tta ? ` --tta ${flags.tta}` : '',
   ].join('');
 }
@@ -225,6 +228,10 @@ export function registerTrain(program: Command, terminal: () => Terminal): void 
       'random crops (reflect padding, 4 px or --crop-padding) and horizontal flips',
     )
     .option('--crop-padding <px>', "padding of --augment's random crops")
+    .option(
+      '--lookahead',
+      'airbench/hlb lookahead: from epoch 4, every 5 steps the weights return to a moving average of themselves',
+    )
     .option(
       '--tta <mode>',
       'test-time augmentation the model is tested and served with: none, flip or flip-translate (not a training setting: may be added on resume)',
@@ -403,6 +410,7 @@ whose settings differ from the checkpoint's (augmentation, learning rate, clippi
           ...(biasRateScale
             ? { rateScale: (name: string) => (isNormBias(name) ? biasRateScale : 1) }
             : {}),
+          ...(flags.lookahead ? { lookahead: new Lookahead() } : {}),
           checkpointDir: join(directory, 'checkpoint'),
           checkpointEvery: 100,
           // Checked on resume beside the loop's and the data's own settings (clipping, augmentation).
