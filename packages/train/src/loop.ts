@@ -150,8 +150,9 @@ function runSettings(config: TrainConfig): CheckpointSettings {
     labelSmoothing: config.labelSmoothing ?? 0,
     modelOutput: config.modelOutput ?? 'probabilities',
     data: config.data.settings ?? null,
-    rateScales: config.rateScale ? rateScales(config) : null,
-    lookahead: config.lookahead?.settings() ?? null,
+    // Only when used: checkpoints written before these options existed still resume.
+    ...(config.rateScale ? { rateScales: rateScales(config) } : {}),
+    ...(config.lookahead ? { lookahead: config.lookahead.settings() } : {}),
     ...config.settings,
   };
 }

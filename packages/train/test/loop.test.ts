@@ -404,6 +404,9 @@ describe('train', () => {
     );
     const manifest = JSON.parse(readFileSync(join(directory, 'checkpoint.json'), 'utf8'));
     expect(manifest.settings).toMatchObject({ clipNorm: 5, learningRate: 0.01 });
+    // Options added later are recorded only when used, so older checkpoints still resume.
+    expect(Object.keys(manifest.settings)).not.toContain('rateScales');
+    expect(Object.keys(manifest.settings)).not.toContain('lookahead');
     const changed = await train({ ...base, model: tinyModel(1), clipNorm: 1 }).catch(
       (thrown: unknown) => thrown,
     );
