@@ -351,6 +351,19 @@ describe('imgcls train on image folders and the CIFAR-10 binary archive (spawned
     );
     expect(single.code, single.stderr).toBe(0);
     expect(single.stderr).not.toContain('TTA');
+    // Re-tested with one view: the single-view accuracy recorded by train, and the wall time kept.
+    const retest = await runCli(
+      ['models', 'test', 'models/air', '--data', 'cifar-10-binary.tar.gz', '--tta', 'none'],
+      workspace,
+    );
+    expect(retest.code, retest.stderr).toBe(0);
+    const retested = JSON.parse(readFileSync(join(workspace, 'models/air/metadata.json'), 'utf8'));
+    expect(retested.testTimeAugmentation).toBeUndefined();
+    expect(retested.metrics).toEqual({
+      epochs: 1,
+      trainingSeconds: metadata.metrics.trainingSeconds,
+      testAccuracy: metadata.metrics.testAccuracySingleView,
+    });
     const unknown = await runCli([...recipe, '--tta', 'rotate'], workspace);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('unknown --tta "rotate"');

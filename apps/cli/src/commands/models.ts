@@ -4,9 +4,10 @@ import type { Terminal } from '../terminal';
 import { registerModelsCard } from './models-card';
 import { registerModelsImport } from './models-import';
 import { registerModelsPull } from './models-pull';
+import { registerModelsTest } from './models-test';
 import { registerModelsVerify } from './models-verify';
 
-/** `imgcls models list|info|import|card|pull|verify`: what the registry knows, and the models' files. */
+/** `imgcls models list|info|import|card|test|pull|verify`: what the registry knows, and the models' files. */
 export function registerModels(program: Command, terminal: () => Terminal): void {
   const models = program
     .command('models')
@@ -14,6 +15,7 @@ export function registerModels(program: Command, terminal: () => Terminal): void
   registerModelsImport(models, terminal);
   registerModelsCard(models, terminal);
   registerModelsPull(models, terminal);
+  registerModelsTest(models, terminal);
   registerModelsVerify(models, terminal);
   models
     .command('list')
