@@ -303,6 +303,7 @@ describe('imgcls train on image folders and the CIFAR-10 binary archive (spawned
       '--augment',
       '--crop-padding',
       '2',
+      '--alternate-flip',
       '--lookahead',
       '--validation-split',
       '0',
@@ -315,7 +316,7 @@ describe('imgcls train on image folders and the CIFAR-10 binary archive (spawned
     expect(metadata.architecture).toBe('airbench');
     expect(metadata.testTimeAugmentation).toBe('flip-translate');
     expect(metadata.source).toContain(
-      '--validation-split 0 --crop-padding 2 --momentum 0.85 --weight-decay 0.0089 --bias-lr-scale 64 --lookahead --tta flip-translate',
+      '--validation-split 0 --crop-padding 2 --alternate-flip --momentum 0.85 --weight-decay 0.0089 --bias-lr-scale 64 --lookahead --tta flip-translate',
     );
     expect(metadata.metrics.testAccuracy).toBeGreaterThanOrEqual(0);
     expect(metadata.metrics.testAccuracySingleView).toBeGreaterThanOrEqual(0);

@@ -1,15 +1,19 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError } from './errors';
 import type { PreprocessPreset } from './preset';
-import { type Random, sampleBeta } from './random';
+import { hashSeed, type Random, sampleBeta } from './random';
 import { normalize } from './tensor';
 
 /** Train-time augmentation. Every field is optional and off when absent or 0. */
 export interface AugmentOptions {
   /** Pixels of reflect padding before a random crop back to the input size (CIFAR: 4). */
   readonly cropPadding?: number;
-  /** Mirror each image left-right with probability ½. */
-  readonly horizontalFlip?: boolean;
+  /**
+   * Mirror each image left-right: `true` with probability ½ per draw; `'alternate'` (airbench) in every
+   * other epoch, each example starting mirrored or not by a seeded coin, so every epoch pair shows both
+   * sides once (needs the examples' indices and the epoch: see {@link FlipContext}).
+   */
+  readonly horizontalFlip?: boolean | 'alternate';
   /**
    * Side in pixels of a square set to 0 after normalisation (the dataset mean for standardised presets),
    * centred anywhere in the image and clipped at its border (cutout, DeVries & Taylor 2017).
@@ -25,6 +29,18 @@ export interface AugmentOptions {
   readonly mixup?: number;
   /** CutMix α (Yun et al. 2019): paste a box of another image, of area share 1 − λ, λ ~ Beta(α, α). */
   readonly cutmix?: number;
+}
+
+/** What alternating flips depend on: the examples' dataset indices, the epoch, and a seed. */
+export interface FlipContext {
+  readonly indices: readonly number[];
+  readonly epoch: number;
+  readonly seed: number;
+}
+
+/** Whether example `index` is mirrored in `epoch` under alternating flips: a seeded coin, reversed on odd epochs. */
+export function alternatingFlip(seed: number, index: number, epoch: number): boolean {
+  return ((hashSeed(seed, index) & 1) === 1) !== (epoch % 2 === 1);
 }
 
 /** The random choices for one image, drawn by {@link drawAugmentation}. */
@@ -77,6 +93,11 @@ export function validateAugmentOptions(options: AugmentOptions): void {
     (v) => Number.isInteger(v) && v >= 0,
   );
   check('cutout (whole pixels ≥ 0)', options.cutout, (v) => Number.isInteger(v) && v >= 0);
+  const flip = options.horizontalFlip;
+  if (flip !== undefined && typeof flip !== 'boolean' && flip !== 'alternate')
+    throw new InvalidArgumentError(
+      `Augmentation horizontalFlip must be true, false or 'alternate', got ${JSON.stringify(flip)}.`,
+    );
   for (const name of ['brightness', 'contrast', 'saturation'] as const)
     check(`${name} (0 ≤ strength < 1)`, options[name], (v) => v >= 0 && v < 1);
   for (const name of ['mixup', 'cutmix'] as const)
@@ -89,7 +110,8 @@ const factor = (strength: number | undefined, random: Random) =>
 /**
  * Draws the random choices for a batch of `count` images of `height` × `width`. Each image always consumes
  * the same numbers in the same order (crop, flip, cutout, jitter), so turning one option on never changes
- * the choices of another; the mix is drawn after all images.
+ * the choices of another; the mix is drawn after all images. With `horizontalFlip: 'alternate'` the flips
+ * come from `flips` ({@link alternatingFlip}); without it, epoch 0 of examples 0…count−1.
  */
 export function drawAugmentation(
   count: number,
@@ -97,12 +119,17 @@ export function drawAugmentation(
   width: number,
   options: AugmentOptions,
   random: Random,
+  flips?: FlipContext,
 ): AugmentDraws {
   const span = 2 * (options.cropPadding ?? 0) + 1;
-  const images = Array.from({ length: count }, (): ImageDraw => {
+  const images = Array.from({ length: count }, (_, image): ImageDraw => {
     const top = Math.floor(random() * span);
     const left = Math.floor(random() * span);
-    const flip = random() < 0.5;
+    const coin = random() < 0.5;
+    const flip =
+      options.horizontalFlip === 'alternate'
+        ? alternatingFlip(flips?.seed ?? 0, flips?.indices[image] ?? image, flips?.epoch ?? 0)
+        : coin;
     const cutoutCenter = [Math.floor(random() * height), Math.floor(random() * width)] as const;
     return {
       top,
@@ -206,7 +233,7 @@ function cropAndFlip(images: tf.Tensor4D, draws: readonly ImageDraw[], options: 
   const sources = new Int32Array(count * height * width);
   let at = 0;
   draws.forEach((draw, image) => {
-    const flip = options.horizontalFlip === true && draw.flip;
+    const flip = Boolean(options.horizontalFlip) && draw.flip;
     for (let row = 0; row < height; row++) {
       const sourceRow = (image * height + reflect(row + draw.top - pad, height)) * width;
       for (let column = 0; column < width; column++) {

@@ -1,8 +1,10 @@
 export {
   type AugmentDraws,
   type AugmentOptions,
+  alternatingFlip,
   augmentBatch,
   drawAugmentation,
+  type FlipContext,
   type ImageDraw,
   type MixDraw,
   validateAugmentOptions,

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type AugmentDraws,
   type AugmentOptions,
+  alternatingFlip,
   augmentBatch,
   drawAugmentation,
   ImgclsError,
@@ -270,8 +271,53 @@ describe('seeded random draws', () => {
     );
   });
 
+  it('alternates flips: each example mirrored in every other epoch, half of them from the first', () => {
+    const indices = Array.from({ length: 200 }, (_, index) => index);
+    const inEpoch = (epoch: number) =>
+      drawAugmentation(
+        200,
+        H,
+        W,
+        { cropPadding: 2, horizontalFlip: 'alternate' },
+        seededRandom(3),
+        {
+          indices,
+          epoch,
+          seed: 7,
+        },
+      ).images.map((draw) => draw.flip);
+    const [first, second, third] = [inEpoch(0), inEpoch(1), inEpoch(2)];
+    expect(first).toEqual(indices.map((index) => alternatingFlip(7, index, 0)));
+    expect(second).toEqual(first.map((flip) => !flip));
+    expect(third).toEqual(first);
+    const mirrored = first.filter(Boolean).length;
+    expect(mirrored).toBeGreaterThan(70);
+    expect(mirrored).toBeLessThan(130);
+    // The crops are those random flips would have drawn: alternating changes the flips only.
+    const random = drawAugmentation(
+      200,
+      H,
+      W,
+      { cropPadding: 2, horizontalFlip: true },
+      seededRandom(3),
+    );
+    const crops = (draws: AugmentDraws) => draws.images.map((draw) => [draw.top, draw.left]);
+    expect(
+      crops(
+        drawAugmentation(
+          200,
+          H,
+          W,
+          { cropPadding: 2, horizontalFlip: 'alternate' },
+          seededRandom(3),
+        ),
+      ),
+    ).toEqual(crops(random));
+  });
+
   it('rejects options out of range with a typed error', () => {
     for (const options of [
+      { horizontalFlip: 'sometimes' as unknown as boolean },
       { cropPadding: -1 },
       { cutout: 2.5 },
       { brightness: 1 },

@@ -28,9 +28,9 @@ export interface TrainingData {
   /**
    * The batch of these example indices; the loop disposes its tensors. `step` is the optimizer step the
    * batch is for (absent outside training): augmentation is seeded by it, so a resumed run draws exactly
-   * what the uninterrupted run drew.
+   * what the uninterrupted run drew. `epoch` (0-based, with `step`) drives alternating flips.
    */
-  batch(indices: readonly number[], step?: number): TrainingBatch;
+  batch(indices: readonly number[], step?: number, epoch?: number): TrainingBatch;
   /**
    * Streaming datasets: reads the images of these indices so that `batch(indices)` can build them. The
    * loop awaits it before `batch`, and calls it without waiting for the next batch, as a prefetch.
@@ -394,7 +394,7 @@ export async function train(
       const indices = batchOf(batchIndex);
       await data.load?.(indices);
       if (batchIndex + 1 < stepsPerEpoch) prefetch(data, batchOf(batchIndex + 1));
-      const { images, labels } = data.batch(indices, step);
+      const { images, labels } = data.batch(indices, step, epoch);
       const learningRate = config.schedule(step);
       let hits: tf.Tensor | undefined;
       const { value, grads } = tf.variableGrads(() => {

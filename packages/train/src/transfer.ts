@@ -294,8 +294,8 @@ export function frozenFeatureData(
     size: data.size,
     ...(data.settings ? { settings: data.settings } : {}),
     ...(data.load ? { load: data.load.bind(data) } : {}),
-    batch(indices, step) {
-      const batch = data.batch(indices, step);
+    batch(indices, step, epoch) {
+      const batch = data.batch(indices, step, epoch);
       const images = tf.tidy(() => run(batch.images)) as tf.Tensor4D;
       batch.images.dispose();
       return { images, labels: batch.labels };

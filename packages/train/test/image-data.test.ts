@@ -226,6 +226,25 @@ describe('image-folder archives as training data', () => {
     });
   });
 
+  it('mirrors each example in every other epoch with alternating flips', () => {
+    const preset = { height: 8, width: 8, resize: 'stretch', range: [0, 1] } as const;
+    const data = imageSetData(randomSet(), [0, 1, 2, 3, 4, 5], preset, {
+      horizontalFlip: 'alternate',
+      seed: 2,
+    });
+    const images = (epoch: number) => {
+      const batch = data.batch([0, 1, 2, 3, 4, 5], 3, epoch);
+      const values = batch.images.arraySync() as number[][][][];
+      tf.dispose([batch.images, batch.labels]);
+      return values;
+    };
+    const [even, odd] = [images(0), images(1)];
+    // Same step, other epoch parity: every image is the mirror of itself.
+    expect(odd).toEqual(even.map((image) => image.map((row) => [...row].reverse())));
+    expect(images(2)).toEqual(even);
+    expect(data.settings).toEqual({ augmentation: { horizontalFlip: 'alternate', seed: 2 } });
+  });
+
   it('turns labels into class probabilities with mixup or CutMix', () => {
     const set = randomSet();
     const preset = { height: 8, width: 8, resize: 'stretch', range: [0, 1] } as const;

@@ -235,6 +235,33 @@ describe('train', () => {
     expect(new Set(countsAtEpochEnd.slice(1)).size).toBe(1);
   });
 
+  it('tells the data the step and epoch of each batch, for augmentation that depends on them', async () => {
+    const data = blobs(16);
+    const calls: Array<[number | undefined, number | undefined]> = [];
+    const recording: TrainingData = {
+      size: data.size,
+      batch(indices, step, epoch) {
+        calls.push([step, epoch]);
+        return data.batch(indices);
+      },
+    };
+    await train({
+      model: tinyModel(8),
+      data: recording,
+      numClasses: 3,
+      epochs: 2,
+      batchSize: 8,
+      optimizer: new Sgd(),
+      schedule: constant(0.01),
+    });
+    expect(calls).toEqual([
+      [0, 0],
+      [1, 0],
+      [2, 1],
+      [3, 1],
+    ]);
+  });
+
   it('scales learning rates by weight name: a scale of 0 keeps those weights where they started', async () => {
     const model = tinyModel(4);
     const before = weightsOf(model);

@@ -73,6 +73,7 @@ interface TrainFlags {
   readonly cropPadding?: string;
   readonly tta?: string;
   readonly lookahead?: boolean;
+  readonly alternateFlip?: boolean;
 }
 
 const ARCHITECTURES = { seedcnn: seedCnn, resnet9: resNet9, airbench } as const;
@@ -110,7 +111,7 @@ function augmentationOf(flags: TrainFlags, seed: number): Augmentation | undefin
     ...(flags.augment
       ? {
           cropPadding: number(flags.cropPadding ?? DEFAULT_CROP_PADDING, '--crop-padding', 0, 64),
-          horizontalFlip: true,
+          horizontalFlip: flags.alternateFlip ? ('alternate' as const) : true,
         }
       : {}),
     ...(flags.cutout ? { cutout: number(flags.cutout, '--cutout', 1, 1024) } : {}),
@@ -120,6 +121,8 @@ function augmentationOf(flags: TrainFlags, seed: number): Augmentation | undefin
   };
   if (flags.cropPadding && !flags.augment)
     throw new UsageError('--crop-padding applies with --augment only');
+  if (flags.alternateFlip && !flags.augment)
+    throw new UsageError('--alternate-flip applies with --augment only');
   if (options.cropPadding !== undefined && !Number.isInteger(options.cropPadding))
     throw new UsageError(
       `--crop-padding must be a whole number of pixels, got "${flags.cropPadding}"`,
@@ -147,6 +150,7 @@ function newFlags(flags: TrainFlags): string {
       ? ` --validation-split ${flags.validationSplit}`
       : '',
     flags.cropPadding ? ` --crop-padding ${flags.cropPadding}` : '',
+    flags.alternateFlip ? ' --alternate-flip' : '',
     flags.momentum !== DEFAULT_MOMENTUM ? ` --momentum ${flags.momentum}` : '',
     flags.weightDecay !== DEFAULT_WEIGHT_DECAY ? ` --weight-decay ${flags.weightDecay}` : '',
     flags.biasLrScale ? ` --bias-lr-scale ${flags.biasLrScale}` : '',
@@ -228,6 +232,10 @@ export function registerTrain(program: Command, terminal: () => Terminal): void 
       'random crops (reflect padding, 4 px or --crop-padding) and horizontal flips',
     )
     .option('--crop-padding <px>', "padding of --augment's random crops")
+    .option(
+      '--alternate-flip',
+      "--augment's flips alternate: each image mirrored in every other epoch (airbench), not at random",
+    )
     .option(
       '--lookahead',
       'airbench/hlb lookahead: from epoch 4, every 5 steps the weights return to a moving average of themselves',

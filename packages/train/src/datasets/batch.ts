@@ -28,7 +28,13 @@ export function pixelBatch(
   preset: PreprocessPreset,
   numClasses: number,
   augmentation: Augmentation | undefined,
-  key: { readonly step?: number; readonly first: number },
+  key: {
+    readonly step?: number;
+    readonly first: number;
+    /** The examples' dataset indices and the epoch, for alternating flips. */
+    readonly indices: readonly number[];
+    readonly epoch: number;
+  },
 ): TrainingBatch {
   const count = labels.length;
   const sameSize = shape[0] === preset.height && shape[1] === preset.width;
@@ -44,7 +50,11 @@ export function pixelBatch(
     if (!augmentation)
       return { images: normalize(images, preset) as tf.Tensor4D, labels: labelTensor };
     const random = seededRandom(hashSeed(augmentation.seed ?? 0, key.step ?? -1, key.first, count));
-    const draws = drawAugmentation(count, preset.height, preset.width, augmentation, random);
+    const draws = drawAugmentation(count, preset.height, preset.width, augmentation, random, {
+      indices: key.indices,
+      epoch: key.epoch,
+      seed: augmentation.seed ?? 0,
+    });
     return augmentBatch(images, labelTensor, {
       preset,
       numClasses,

@@ -210,7 +210,7 @@ export function imageFolderData(
       }
       return loading.then(() => undefined);
     },
-    batch(batchIndices, step): TrainingBatch {
+    batch(batchIndices, step, epoch): TrainingBatch {
       const pixels = ready.get(batchIndices.join(','));
       if (!pixels)
         throw new InvalidArgumentError(
@@ -223,7 +223,12 @@ export function imageFolderData(
         preset,
         folder.classes.length,
         augmentation,
-        { ...(step !== undefined ? { step } : {}), first: batchIndices[0] ?? 0 },
+        {
+          ...(step !== undefined ? { step } : {}),
+          first: batchIndices[0] ?? 0,
+          indices: batchIndices,
+          epoch: epoch ?? 0,
+        },
       );
     },
   };

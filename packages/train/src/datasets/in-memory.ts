@@ -23,7 +23,7 @@ export function imageSetData(
   return {
     size: indices.length,
     settings: { augmentation: augmentationSettings(augmentation) },
-    batch(batchIndices, step) {
+    batch(batchIndices, step, epoch) {
       const pixels = new Uint8Array(batchIndices.length * stride);
       const labels = batchIndices.map((position, row) => {
         const source = indices[position] as number;
@@ -37,7 +37,12 @@ export function imageSetData(
         preset,
         set.classes.length,
         augmentation,
-        { ...(step !== undefined ? { step } : {}), first: batchIndices[0] ?? 0 },
+        {
+          ...(step !== undefined ? { step } : {}),
+          first: batchIndices[0] ?? 0,
+          indices: batchIndices,
+          epoch: epoch ?? 0,
+        },
       );
     },
   };
