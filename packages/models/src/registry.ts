@@ -48,7 +48,13 @@ const BUILT_IN: readonly RegisteredModel[] = [
   {
     id: 'cifar10',
     description:
-      'ResNet-9 trained from scratch on CIFAR-10 by @imgcls/train (models/cifar10-resnet9).',
+      'airbench94’s network trained from scratch on CIFAR-10 by @imgcls/train, served with flip-translate test-time augmentation (models/cifar10-airbench).',
+    source: { kind: 'directory', directory: 'cifar10-airbench' },
+  },
+  {
+    id: 'cifar10-resnet9',
+    description:
+      'A half-width ResNet-9 trained from scratch on CIFAR-10 by @imgcls/train (models/cifar10-resnet9).',
     source: { kind: 'directory', directory: 'cifar10-resnet9' },
   },
   {

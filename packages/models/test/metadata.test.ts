@@ -109,6 +109,7 @@ describe('labels and registry', () => {
     expect(registeredModels().map((entry) => entry.id)).toEqual([
       'mobilenet-v2',
       'cifar10',
+      'cifar10-resnet9',
       'cifar10-seedcnn',
       'acme-flowers',
     ]);

@@ -1,6 +1,6 @@
 /**
  * The models the demo shows side by side. Each panel takes the first registry id that loads: the
- * CIFAR-10 panel prefers the ResNet-9 and falls back to the prototype's architecture trained by imgcls.
+ * CIFAR-10 panel prefers airbench, then the ResNet-9, then the prototype's architecture trained by imgcls.
  * `whenUnavailable` tells a user what to do when none of them loads.
  */
 export const DEMO_MODELS = [
@@ -19,10 +19,11 @@ export const DEMO_MODELS = [
     id: 'cifar10',
     title: 'CIFAR-10 model',
     subtitle: '10 classes, trained by imgcls',
-    candidates: ['cifar10', 'cifar10-seedcnn'],
+    candidates: ['cifar10', 'cifar10-resnet9', 'cifar10-seedcnn'],
     whenUnavailable: {
       text: 'No CIFAR-10 model is in models/ yet. Train one, write its card, then rebuild the app:',
-      command: 'imgcls train --data cifar10-jpg.tar.gz --arch resnet9 --epochs 24 --augment',
+      command:
+        'imgcls train --data cifar10-jpg.tar.gz --arch airbench --epochs 10 --batch-size 256 --lr 0.375 --optimizer sgd --momentum 0.85 --weight-decay 0.0089 --bias-lr-scale 64 --schedule triangular --augment --crop-padding 2 --label-smoothing 0.2 --tta flip-translate',
     },
   },
 ] as const;
