@@ -227,7 +227,7 @@ export function reportTraining(
   let lastLogged = Date.now();
   return (event) => {
     if (event.type === 'step') {
-      const label = `${prefix}step ${event.step}/${event.totalSteps} loss ${event.loss.toFixed(3)} accuracy ${(event.accuracy * 100).toFixed(0)}% ${event.imagesPerSecond.toFixed(0)} img/s ETA ${Math.round(event.etaSeconds / 60)} min`;
+      const label = `${prefix}step ${event.step}/${event.totalSteps} loss ${event.loss.toFixed(3)} accuracy ${(event.accuracy * 100).toFixed(0)}% gradient norm ${event.gradientNorm.toPrecision(3)} ${event.imagesPerSecond.toFixed(0)} img/s ETA ${Math.round(event.etaSeconds / 60)} min`;
       terminal.progress(event.step / event.totalSteps, label);
       if (!terminal.interactive && !terminal.quiet && Date.now() - lastLogged >= PROGRESS_LOG_MS) {
         lastLogged = Date.now();

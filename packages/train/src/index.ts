@@ -5,7 +5,7 @@ export {
   saveCheckpoint,
   type TrainingPosition,
 } from './checkpoint';
-export { clipByGlobalNorm } from './clip';
+export { clipByGlobalNorm, globalNorm } from './clip';
 export type { Augmentation } from './datasets/batch';
 export {
   CIFAR10_BINARY_ARCHIVE,
@@ -41,6 +41,7 @@ export { Lookahead, type LookaheadOptions } from './lookahead';
 export {
   evaluateData,
   evaluateDataset,
+  NonFiniteGradientError,
   NonFiniteLossError,
   type TrainConfig,
   type TrainingBatch,

@@ -7,7 +7,7 @@ import {
   saveCheckpoint,
   type TrainingPosition,
 } from './checkpoint';
-import { clipByGlobalNorm } from './clip';
+import { clipByGlobalNorm, globalNorm } from './clip';
 import type { Lookahead } from './lookahead';
 import type { Optimizer } from './optimizers';
 import { epochOrder } from './order';
@@ -94,6 +94,8 @@ export type TrainingEvent =
       /** Share of this step's batch whose top class is its (hardest) label, under training-mode augmentation and dropout. */
       readonly accuracy: number;
       readonly learningRate: number;
+      /** Global L2 norm of this step's gradients before clipping (see {@link globalNorm}). */
+      readonly gradientNorm: number;
       readonly imagesPerSecond: number;
       readonly etaSeconds: number;
     }
@@ -126,6 +128,23 @@ export class NonFiniteLossError extends ImgclsError {
     super(
       'NON_FINITE_LOSS',
       `The loss became ${loss} at step ${step}: training stopped and the last good checkpoint was kept. Lower the learning rate, add gradient clipping, or check the data for NaN.`,
+    );
+  }
+}
+
+/**
+ * Training stopped because a step's gradients held a NaN or infinity while its loss was finite (a
+ * layer whose derivative diverges, such as a square root at 0); they were not applied, and the last
+ * checkpoint is untouched.
+ */
+export class NonFiniteGradientError extends ImgclsError {
+  constructor(
+    readonly step: number,
+    readonly norm: number,
+  ) {
+    super(
+      'NON_FINITE_GRADIENT',
+      `The gradients' global norm became ${norm} at step ${step} (the loss was finite): training stopped before applying them and the last good checkpoint was kept. Look for an operation whose derivative diverges (a square root or logarithm at 0), or lower the learning rate.`,
     );
   }
 }
@@ -290,7 +309,7 @@ function prefetch(data: TrainingData, indices: readonly number[]): void {
  * end, exact resumption from `checkpointDir`, early stopping on validation accuracy, and a guard that stops
  * on a non-finite loss. `signal` stops cleanly after the current step, with a checkpoint.
  *
- * @throws NonFiniteLossError, CheckpointError, InvalidArgumentError.
+ * @throws NonFiniteLossError, NonFiniteGradientError, CheckpointError, InvalidArgumentError.
  */
 export async function train(
   config: TrainConfig,
@@ -412,7 +431,15 @@ export async function train(
         throw new NonFiniteLossError(step, loss);
       }
       const ordered = trainable.map((variable) => grads[variable.name] as tf.Tensor);
-      const clipped = config.clipNorm ? clipByGlobalNorm(ordered, config.clipNorm) : ordered;
+      const gradientNorm = globalNorm(ordered);
+      if (!Number.isFinite(gradientNorm)) {
+        tf.dispose([value, images, labels, ...Object.values(grads)]);
+        throw new NonFiniteGradientError(step, gradientNorm);
+      }
+      const clipped =
+        config.clipNorm && gradientNorm > config.clipNorm
+          ? clipByGlobalNorm(ordered, config.clipNorm, gradientNorm)
+          : ordered;
       optimizer.apply(trainable, clipped, learningRate, scales);
       tf.dispose([
         value,
@@ -437,6 +464,7 @@ export async function train(
         loss,
         accuracy,
         learningRate,
+        gradientNorm,
         imagesPerSecond,
         etaSeconds: ((totalSteps - step) * config.batchSize) / Math.max(imagesPerSecond, 1e-9),
       });

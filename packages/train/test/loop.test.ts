@@ -11,6 +11,7 @@ import {
   clipByGlobalNorm,
   constant,
   cosine,
+  globalNorm,
   Lookahead,
   Sgd,
   type TrainingData,
@@ -144,6 +145,16 @@ describe('gradient clipping by global norm', () => {
     tf.dispose([...gradients, ...clipped, ...untouched]);
   });
 
+  it('measures the global norm as a number, NaN when a gradient holds one', () => {
+    const gradients = [tf.tensor1d([3, 4]), tf.tensor1d([12])];
+    const poisoned = tf.tensor1d([1, Number.NaN]);
+    const before = tf.memory().numTensors;
+    expect(globalNorm(gradients)).toBeCloseTo(13, 5);
+    expect(globalNorm([...gradients, poisoned])).toBeNaN();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([...gradients, poisoned]);
+  });
+
   it('applies the clipped gradient in a training step', async () => {
     const data = blobs(8);
     const model = tinyModel(2);
@@ -170,16 +181,23 @@ describe('gradient clipping by global norm', () => {
     );
     tf.dispose([images, labels, ...Object.values(grads)]);
     // The data order does not matter for one full batch; batch-norm statistics are not trainable.
-    await train({
-      model,
-      data,
-      numClasses: 3,
-      epochs: 1,
-      batchSize: 8,
-      optimizer: new Sgd({ momentum: 0, nesterov: false }),
-      schedule: constant(0.5),
-      clipNorm: 0.05,
-    });
+    const reported: number[] = [];
+    await train(
+      {
+        model,
+        data,
+        numClasses: 3,
+        epochs: 1,
+        batchSize: 8,
+        optimizer: new Sgd({ momentum: 0, nesterov: false }),
+        schedule: constant(0.5),
+        clipNorm: 0.05,
+      },
+      { onEvent: (event) => event.type === 'step' && reported.push(event.gradientNorm) },
+    );
+    // The step reports the norm before clipping.
+    expect(reported).toHaveLength(1);
+    expect(reported[0]).toBeCloseTo(norm, 5);
     trainable.forEach((variable, i) => {
       const actual = Array.from(variable.dataSync());
       for (const [j, value] of actual.entries())
@@ -374,6 +392,41 @@ describe('train', () => {
     expect(ImgclsError.isInstance(error, 'NON_FINITE_LOSS'), JSON.stringify(error)).toBe(true);
     expect((error as { step: number }).step).toBe(5);
     expect(readdirSync(directory)).toContain('weights-5.bin');
+  });
+
+  it('stops on NaN gradients under a finite loss with a typed error, before they reach the weights', async () => {
+    // √ of a ReLU is finite forwards, but its derivative at the ReLU's zeros is ∞ · 0 = NaN.
+    class SqrtOfRelu extends tfl.layers.Layer {
+      static readonly className = 'SqrtOfRelu';
+      override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+        return tf.sqrt(tf.relu(Array.isArray(inputs) ? (inputs[0] as tf.Tensor) : inputs));
+      }
+    }
+    const input = tfl.input({ shape: [1, 1, 2] });
+    let x = tfl.layers.flatten().apply(input) as tfl.SymbolicTensor;
+    x = tfl.layers
+      .dense({ units: 8, kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) })
+      .apply(x) as tfl.SymbolicTensor;
+    x = new SqrtOfRelu({}).apply(x) as tfl.SymbolicTensor;
+    x = tfl.layers.dense({ units: 3, activation: 'softmax' }).apply(x) as tfl.SymbolicTensor;
+    const model = tfl.model({ inputs: input, outputs: x });
+    const before = weightsOf(model);
+    const directory = mkdtempSync(join(tmpdir(), 'imgcls-ckpt-nan-gradient-'));
+    const error = await train({
+      model,
+      data: blobs(16),
+      numClasses: 3,
+      epochs: 1,
+      batchSize: 8,
+      optimizer: new Sgd(),
+      schedule: constant(0.05),
+      checkpointDir: directory,
+      checkpointEvery: 1,
+    }).catch((thrown: unknown) => thrown);
+    expect(ImgclsError.isInstance(error, 'NON_FINITE_GRADIENT'), JSON.stringify(error)).toBe(true);
+    expect((error as { step: number }).step).toBe(0);
+    expect((error as Error).message).toContain('NaN');
+    expect(weightsOf(model)).toEqual(before);
   });
 
   it('trains on class-probability labels exactly as on the integer labels they encode', async () => {
