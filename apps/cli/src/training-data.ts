@@ -243,7 +243,8 @@ export function reportTraining(
               validationLoss: event.validation.loss,
             }
           : {}),
-        // When the epoch ended: with the run's start, the wall time to each accuracy.
+        // How long the epoch took (steps and validation): summed, the training time to each accuracy.
+        seconds: Math.round(event.seconds * 10) / 10,
         endedAt: new Date().toISOString(),
       };
       void appendFile(options.historyFile, `${JSON.stringify(line)}\n`);

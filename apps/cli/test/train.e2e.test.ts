@@ -72,6 +72,7 @@ describe('imgcls train (spawned binary)', () => {
     expect(history.map((line) => line.epoch)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
     const ends = history.map((line) => Date.parse(line.endedAt));
     expect(ends.every((end, i) => Number.isFinite(end) && end >= (ends[i - 1] ?? 0))).toBe(true);
+    expect(history.every((line) => line.seconds > 0)).toBe(true);
 
     const card = await runCli(['models', 'card', 'models/tiny'], workspace);
     expect(card.code, card.stderr).toBe(0);
@@ -79,7 +80,10 @@ describe('imgcls train (spawned binary)', () => {
     expect(text).toContain(
       `**${(metadata.metrics.testAccuracy * 100).toFixed(2)}%** on 18 test images`,
     );
-    expect(text).toContain('| 12 |');
+    // The history table adds up the epochs' times: the last row's is the training time of all 12.
+    const minutes = history.reduce((sum, line) => sum + line.seconds, 0) / 60;
+    expect(text).toContain('| epoch | training loss | validation accuracy | training minutes so far |');
+    expect(text).toMatch(new RegExp(`\\| 12 \\| [\\d.]+ \\| [^|]+ \\| ${minutes.toFixed(1)} \\|`));
     for (const chart of ['training-curves.svg', 'confusion-matrix.svg', 'per-class-f1.svg']) {
       expect(readFileSync(join(workspace, 'models/tiny', chart), 'utf8')).toMatch(/^<svg /);
     }

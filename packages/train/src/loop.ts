@@ -104,6 +104,8 @@ export type TrainingEvent =
       readonly epoch: number;
       readonly loss: number;
       readonly validation?: { accuracy: number; loss: number };
+      /** Wall time of the epoch's steps and validation (of the part run in this process, after a resume). */
+      readonly seconds: number;
     }
   | { readonly type: 'checkpoint'; readonly step: number; readonly directory: string }
   | { readonly type: 'resumed'; readonly step: number; readonly epoch: number };
@@ -386,6 +388,7 @@ export async function train(
   const stepAtStart = step;
 
   for (let epoch = position.epoch; epoch < config.epochs; epoch++) {
+    const epochStarted = now();
     const order = epochOrder(data.size, config.seed ?? 0, epoch);
     const firstBatch = epoch === position.epoch ? position.batchInEpoch : 0;
     let lossSum = 0;
@@ -492,7 +495,7 @@ export async function train(
       ...(validation ? { validation } : {}),
     };
     history.push(summary);
-    options.onEvent?.({ type: 'epoch', ...summary });
+    options.onEvent?.({ type: 'epoch', ...summary, seconds: (now() - epochStarted) / 1000 });
     if (validation && config.earlyStopping) {
       if (validation.accuracy > best + (config.earlyStopping.minDelta ?? 0)) {
         best = validation.accuracy;

@@ -216,6 +216,8 @@ describe('train', () => {
     const countsAtEpochEnd: number[] = [];
     const steps: number[] = [];
     const accuracies: number[] = [];
+    const epochSeconds: number[] = [];
+    const runStarted = performance.now();
     const result = await train(
       {
         model,
@@ -231,7 +233,10 @@ describe('train', () => {
       },
       {
         onEvent: (event) => {
-          if (event.type === 'epoch') countsAtEpochEnd.push(tf.memory().numTensors);
+          if (event.type === 'epoch') {
+            countsAtEpochEnd.push(tf.memory().numTensors);
+            epochSeconds.push(event.seconds);
+          }
           if (event.type === 'step') {
             steps.push(event.step);
             accuracies.push(event.accuracy);
@@ -239,8 +244,13 @@ describe('train', () => {
         },
       },
     );
+    const runSeconds = (performance.now() - runStarted) / 1000;
     expect(result.status).toBe('completed');
     expect(steps).toEqual(Array.from({ length: 36 }, (_, i) => i + 1));
+    // Each epoch's own wall time: positive, and together within the whole call's.
+    expect(epochSeconds).toHaveLength(6);
+    expect(epochSeconds.every((seconds) => seconds > 0)).toBe(true);
+    expect(epochSeconds.reduce((sum, seconds) => sum + seconds, 0)).toBeLessThanOrEqual(runSeconds);
     expect(result.epochs.at(-1)?.loss as number).toBeLessThan(
       (result.epochs[0]?.loss as number) * 0.7,
     );

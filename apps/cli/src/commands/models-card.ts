@@ -39,10 +39,7 @@ export function registerModelsCard(models: Command, terminal: () => Terminal): v
       const history = (await read('history.jsonl'))
         .trim()
         .split('\n')
-        .map(
-          (line) =>
-            JSON.parse(line) as { epoch: number; loss: number; validationAccuracy?: number },
-        );
+        .map((line) => JSON.parse(line) as HistoryLine);
       const counts = JSON.parse(await read('test-confusion.json')) as number[];
       const matrix = { numClasses: metadata.labels.length, counts: Int32Array.from(counts) };
       const {
@@ -101,13 +98,39 @@ ${report}
 ![F1 per class](per-class-f1.svg)
 
 ## Training history
-| epoch | training loss | validation accuracy |
-| ---: | ---: | ---: |
-${history.map((h) => `| ${h.epoch} | ${h.loss.toFixed(4)} | ${h.validationAccuracy === undefined ? '—' : `${(h.validationAccuracy * 100).toFixed(2)}%`} |`).join('\n')}
+${historyTable(history)}
 `;
       await writeFile(join(directory, 'MODEL_CARD.md'), card);
       out.out(
         `wrote ${join(directory, 'MODEL_CARD.md')} and 3 charts (test accuracy ${(testAccuracy * 100).toFixed(2)}%)`,
       );
     });
+}
+
+/** A line of `history.jsonl`, as `imgcls train` appends one per epoch. */
+interface HistoryLine {
+  readonly epoch: number;
+  readonly loss: number;
+  readonly validationAccuracy?: number;
+  readonly seconds?: number;
+}
+
+/**
+ * The per-epoch table; with every epoch's duration recorded (histories from before it was are not), also
+ * the training time so far, which reads as the time to each validation accuracy.
+ */
+function historyTable(history: readonly HistoryLine[]): string {
+  const timed = history.every((h) => h.seconds !== undefined);
+  let seconds = 0;
+  const rows = history.map((h) => {
+    seconds += h.seconds ?? 0;
+    const accuracy =
+      h.validationAccuracy === undefined ? '—' : `${(h.validationAccuracy * 100).toFixed(2)}%`;
+    return `| ${h.epoch} | ${h.loss.toFixed(4)} | ${accuracy} |${timed ? ` ${(seconds / 60).toFixed(1)} |` : ''}`;
+  });
+  return [
+    `| epoch | training loss | validation accuracy |${timed ? ' training minutes so far |' : ''}`,
+    `| ---: | ---: | ---: |${timed ? ' ---: |' : ''}`,
+    ...rows,
+  ].join('\n');
 }
