@@ -19,6 +19,7 @@ import {
   constant,
   fitWhitening,
   imageSetData,
+  Lookahead,
   type Optimizer,
   oneCycle,
   readImageArchive,
@@ -53,6 +54,8 @@ interface Recipe {
   readonly schedule: (totalSteps: number) => Schedule;
   /** Learning-rate multipliers by weight name (see TrainConfig.rateScale). */
   readonly rateScale?: (weightName: string) => number;
+  /** Weight averaging (see TrainConfig.lookahead); a new one per run. */
+  readonly lookahead?: () => Lookahead;
   /** Data-dependent initialisation, from the training images without augmentation. */
   readonly prepare?: (model: tfl.LayersModel, data: TrainingData) => Promise<void>;
 }
@@ -65,12 +68,14 @@ const OURS: Record<string, Recipe> = {
     name: 'imgcls recipe (shipped airbench)',
     build: (inputShape) => airbench({ inputShape, classes: 10, seed: 1 }),
     batchSize: 256,
-    augmentation: { cropPadding: 2, horizontalFlip: true, seed: 1 },
+    augmentation: { cropPadding: 2, horizontalFlip: 'alternate', seed: 1 },
     labelSmoothing: 0.2,
     optimizer: () => new Sgd({ momentum: 0.85, nesterov: true, weightDecay: 0.0089 }),
-    clipNorm: 5,
+    // The shipped command's --clip-norm 1000: no clipping in effect.
+    clipNorm: 1000,
     schedule: (totalSteps) => triangular(0.375, totalSteps),
     rateScale: (name) => (name.endsWith('/beta') ? 64 : 1),
+    lookahead: () => new Lookahead(),
     prepare: (model, data) => fitWhitening(model.getLayer(WHITENING_LAYER), data),
   },
   resnet9: {
@@ -155,6 +160,7 @@ async function timeToAccuracy(recipe: Recipe): Promise<Map<number, number>> {
       labelSmoothing: recipe.labelSmoothing,
       ...(recipe.clipNorm ? { clipNorm: recipe.clipNorm } : {}),
       ...(recipe.rateScale ? { rateScale: recipe.rateScale } : {}),
+      ...(recipe.lookahead ? { lookahead: recipe.lookahead() } : {}),
       seed: 1,
     },
     {
