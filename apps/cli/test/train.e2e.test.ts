@@ -82,7 +82,9 @@ describe('imgcls train (spawned binary)', () => {
     );
     // The history table adds up the epochs' times: the last row's is the training time of all 12.
     const minutes = history.reduce((sum, line) => sum + line.seconds, 0) / 60;
-    expect(text).toContain('| epoch | training loss | validation accuracy | training minutes so far |');
+    expect(text).toContain(
+      '| epoch | training loss | validation accuracy | training minutes so far |',
+    );
     expect(text).toMatch(new RegExp(`\\| 12 \\| [\\d.]+ \\| [^|]+ \\| ${minutes.toFixed(1)} \\|`));
     for (const chart of ['training-curves.svg', 'confusion-matrix.svg', 'per-class-f1.svg']) {
       expect(readFileSync(join(workspace, 'models/tiny', chart), 'utf8')).toMatch(/^<svg /);
