@@ -76,7 +76,7 @@ const OURS: Record<string, Recipe> = {
     schedule: (totalSteps) => triangular(0.375, totalSteps),
     rateScale: (name) => (name.endsWith('/beta') ? 64 : 1),
     lookahead: () => new Lookahead(),
-    prepare: (model, data) => fitWhitening(model.getLayer(WHITENING_LAYER), data),
+    prepare: (model, data) => fitWhitening(model.getLayer(WHITENING_LAYER), data, { seed: 1 }),
   },
   resnet9: {
     name: 'imgcls recipe (shipped ResNet-9)',

@@ -71,4 +71,9 @@ export {
   transferModel,
   unfreezeFrom,
 } from './transfer';
-export { fitWhitening, type PatchWhiteningOptions, patchWhitening } from './whitening';
+export {
+  type FitWhiteningOptions,
+  fitWhitening,
+  type PatchWhiteningOptions,
+  patchWhitening,
+} from './whitening';

@@ -2,6 +2,7 @@ import { InvalidArgumentError } from '@imgcls/preprocess';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { TrainingData } from './loop';
+import { epochOrder } from './order';
 
 /** Options of {@link patchWhitening}. */
 export interface PatchWhiteningOptions {
@@ -77,17 +78,33 @@ export function patchWhitening(
   return tf.tensor4d(kernel, [size, size, channels, filters]);
 }
 
+/** Options of {@link fitWhitening}. */
+export interface FitWhiteningOptions {
+  /** How many training images the patch statistics come from. Default 5,000, as airbench. */
+  readonly count?: number;
+  /** Seed of the random sample of images. Default 0. */
+  readonly seed?: number;
+}
+
+// The random stream of the whitening sample; splitIndices draws stream -1 and epochs 0, 1, … theirs.
+const SAMPLE_STREAM = -2;
+
 /**
- * Sets a whitening convolution (airbench's, `WHITENING_LAYER` in `@imgcls/models`) from the first `count`
- * examples of `data` (default 5,000, as airbench), which must be the training images as the model is fed
- * them but without augmentation; its bias starts at zero.
+ * Sets a whitening convolution (airbench's, `WHITENING_LAYER` in `@imgcls/models`) from a seeded random
+ * sample of `data`, which must be the training images as the model is fed them but without augmentation;
+ * its bias starts at zero. A random sample, not the first images: datasets read from class folders are
+ * sorted by class, and the first 5,000 CIFAR-10 images are then all airplanes.
  */
 export async function fitWhitening(
   layer: tfl.layers.Layer,
   data: TrainingData,
-  count = 5000,
+  options: FitWhiteningOptions = {},
 ): Promise<void> {
-  const indices = Array.from({ length: Math.min(count, data.size) }, (_, index) => index);
+  const count = Math.min(options.count ?? 5000, data.size);
+  // Sorted, so a dataset that loads on demand reads its files in order.
+  const indices = Array.from(epochOrder(data.size, options.seed ?? 0, SAMPLE_STREAM))
+    .slice(0, count)
+    .sort((a, b) => a - b);
   await data.load?.(indices);
   const { images, labels } = data.batch(indices);
   const size = (layer.getConfig().kernelSize as number[] | number | undefined) ?? 2;

@@ -83,29 +83,57 @@ describe('patchWhitening', () => {
     images.dispose();
   });
 
-  it('fitWhitening sets the frozen airbench kernel from the first images and zeroes its bias', async () => {
+  it('fitWhitening sets the frozen kernel from a seeded sample spread over a class-sorted dataset', async () => {
     const model = airbench({ widths: [8, 8, 8], seed: 1 });
     const layer = model.getLayer(WHITENING_LAYER);
-    const count = 3;
-    const pixels = Uint8Array.from({ length: 4 * 16 * 16 * 3 }, (_, i) => (i * 37) % 251);
+    // 40 images sorted by class, as class folders are read: the first 10 are all class 0.
+    const size = 40;
+    const pixels = Uint8Array.from({ length: size * 16 * 16 * 3 }, (_, i) => (i * 37) % 251);
+    const labels = Uint8Array.from({ length: size }, (_, i) => Math.floor(i / 10));
     const set = {
-      count: 4,
+      count: size,
       height: 16,
       width: 16,
       pixels,
-      labels: Uint8Array.from([0, 1, 0, 1]),
-      classes: ['a', 'b'],
+      labels,
+      classes: ['a', 'b', 'c', 'd'],
     };
     const preset = { height: 16, width: 16, resize: 'stretch', range: [0, 1] } as const;
-    const data = imageSetData(set, [0, 1, 2, 3], preset);
-    await fitWhitening(layer, data, count);
-    const { images, labels } = data.batch([0, 1, 2]);
-    const expected = patchWhitening(images);
+    const images = imageSetData(
+      set,
+      Array.from({ length: size }, (_, i) => i),
+      preset,
+    );
+    const sampled = (seed: number) => {
+      const loads: number[][] = [];
+      const data = {
+        size,
+        batch: images.batch,
+        load: async (indices: readonly number[]) => void loads.push([...indices]),
+      };
+      return { data, loads, seed };
+    };
+    const first = sampled(7);
+    await fitWhitening(layer, first.data, { count: 10, seed: first.seed });
+    const [indices] = first.loads as [number[]];
+    expect(indices).toHaveLength(10);
+    expect(new Set(indices).size).toBe(10);
+    expect(new Set(indices.map((index) => labels[index])).size).toBeGreaterThan(1);
+
+    const { images: chosen, labels: chosenLabels } = images.batch(indices);
+    const expected = patchWhitening(chosen);
     const weightOf = (suffix: string) =>
       layer.weights.find((weight) => weight.originalName.endsWith(suffix))?.read() as tf.Tensor;
     expect(Array.from(weightOf('/kernel').dataSync())).toEqual(Array.from(expected.dataSync()));
     expect(Array.from(weightOf('/bias').dataSync())).toEqual(new Array(24).fill(0));
-    tf.dispose([images, labels, expected]);
+
+    const again = sampled(7);
+    await fitWhitening(layer, again.data, { count: 10, seed: again.seed });
+    expect(again.loads[0]).toEqual(indices);
+    const other = sampled(8);
+    await fitWhitening(layer, other.data, { count: 10, seed: other.seed });
+    expect(other.loads[0]).not.toEqual(indices);
+    tf.dispose([chosen, chosenLabels, expected]);
     model.dispose();
   });
 });

@@ -371,8 +371,9 @@ whose settings differ from the checkpoint's (augmentation, learning rate, clippi
       if (flags.arch === 'airbench')
         await fitWhitening(
           model.getLayer(WHITENING_LAYER),
-          // Unaugmented: fitWhitening reads the first 5,000 images as the model sees them.
+          // Unaugmented: the whitening statistics come from the images as the model sees them.
           dataset.subset(split.train, preset),
+          { seed },
         );
       const totalSteps = epochs * Math.ceil(data.size / batchSize);
       const schedule =
