@@ -1,5 +1,11 @@
 import { seededRandom } from '@imgcls/preprocess';
 
+// Shuffles that are not an epoch's draw from negative "epochs", one each, so no two share a stream.
+/** The stream of the seeded train/validation split. */
+export const SPLIT_STREAM = -1;
+/** The stream of the sample of images airbench's whitening is computed from. */
+export const WHITENING_STREAM = -2;
+
 /**
  * The order of the examples in an epoch: a Fisher-Yates shuffle driven by a generator seeded from
  * (seed, epoch) alone, so an interrupted run recomputes exactly the order it was in.

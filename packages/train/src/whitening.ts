@@ -2,7 +2,7 @@ import { InvalidArgumentError } from '@imgcls/preprocess';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { TrainingData } from './loop';
-import { epochOrder } from './order';
+import { epochOrder, WHITENING_STREAM } from './order';
 
 /** Options of {@link patchWhitening}. */
 export interface PatchWhiteningOptions {
@@ -86,9 +86,6 @@ export interface FitWhiteningOptions {
   readonly seed?: number;
 }
 
-// The random stream of the whitening sample; splitIndices draws stream -1 and epochs 0, 1, … theirs.
-const SAMPLE_STREAM = -2;
-
 /**
  * Sets a whitening convolution (airbench's, `WHITENING_LAYER` in `@imgcls/models`) from a seeded random
  * sample of `data`, which must be the training images as the model is fed them but without augmentation;
@@ -102,7 +99,7 @@ export async function fitWhitening(
 ): Promise<void> {
   const count = Math.min(options.count ?? 5000, data.size);
   // Sorted, so a dataset that loads on demand reads its files in order.
-  const indices = Array.from(epochOrder(data.size, options.seed ?? 0, SAMPLE_STREAM))
+  const indices = Array.from(epochOrder(data.size, options.seed ?? 0, WHITENING_STREAM))
     .slice(0, count)
     .sort((a, b) => a - b);
   await data.load?.(indices);

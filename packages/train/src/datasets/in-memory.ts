@@ -1,6 +1,6 @@
 import { type PreprocessPreset, validateAugmentOptions } from '@imgcls/preprocess';
 import type { TrainingData } from '../loop';
-import { epochOrder } from '../order';
+import { epochOrder, SPLIT_STREAM } from '../order';
 import { type Augmentation, augmentationSettings, pixelBatch } from './batch';
 import type { ImageSet } from './image-archive';
 
@@ -54,7 +54,7 @@ export function splitIndices(
   validationFraction: number,
   seed: number,
 ): { train: number[]; validation: number[] } {
-  const order = Array.from(epochOrder(count, seed, -1));
+  const order = Array.from(epochOrder(count, seed, SPLIT_STREAM));
   const validationSize = Math.round(count * validationFraction);
   return {
     validation: order.slice(0, validationSize).sort((a, b) => a - b),
