@@ -14,6 +14,11 @@ export interface TrainingPosition {
   /** Best validation accuracy so far and epochs since it improved (early stopping). */
   readonly bestValidationAccuracy?: number;
   readonly epochsWithoutImprovement?: number;
+  /**
+   * Wall time spent training up to this position, summed over every process that ran a part of it (steps,
+   * validation and checkpoints; not loading data). Absent in checkpoints written before it existed.
+   */
+  readonly seconds?: number;
 }
 
 /** The JSON half of a checkpoint; the tensors are in the weights file it names. */
@@ -176,7 +181,8 @@ export async function loadCheckpoint(
     const values = entry.dtype === 'int32' ? new Int32Array(copy) : new Float32Array(copy);
     tensors.set(entry.name, tf.tensor(values, entry.shape, entry.dtype));
   }
-  const { step, epoch, batchInEpoch, bestValidationAccuracy, epochsWithoutImprovement } = manifest;
+  const { step, epoch, batchInEpoch, bestValidationAccuracy, epochsWithoutImprovement, seconds } =
+    manifest;
   return {
     position: {
       step,
@@ -184,6 +190,7 @@ export async function loadCheckpoint(
       batchInEpoch,
       ...(bestValidationAccuracy !== undefined ? { bestValidationAccuracy } : {}),
       ...(epochsWithoutImprovement !== undefined ? { epochsWithoutImprovement } : {}),
+      ...(seconds !== undefined ? { seconds } : {}),
     },
     tensors,
   };

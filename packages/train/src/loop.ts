@@ -114,6 +114,11 @@ export type TrainingEvent =
 export interface TrainingResult {
   readonly status: 'completed' | 'aborted' | 'early-stopped';
   readonly step: number;
+  /**
+   * Wall time of training (steps, validation, checkpoints) summed over this process and every process it
+   * resumed from, each counted up to its last checkpoint: the work that produced the final weights.
+   */
+  readonly seconds: number;
   readonly epochs: ReadonlyArray<{
     epoch: number;
     loss: number;
@@ -386,6 +391,8 @@ export async function train(
   let stale = position.epochsWithoutImprovement ?? 0;
   const started = now();
   const stepAtStart = step;
+  // Earlier processes' time up to the checkpoint resumed from; their steps after it were lost and redone here.
+  const trainedSeconds = () => (position.seconds ?? 0) + (now() - started) / 1000;
 
   for (let epoch = position.epoch; epoch < config.epochs; epoch++) {
     const epochStarted = now();
@@ -403,8 +410,9 @@ export async function train(
           batchInEpoch: batchIndex,
           bestValidationAccuracy: best,
           epochsWithoutImprovement: stale,
+          seconds: trainedSeconds(),
         });
-        return { status: 'aborted', step, epochs: history };
+        return { status: 'aborted', step, seconds: trainedSeconds(), epochs: history };
       }
       const batchOf = (index: number) =>
         Array.from(
@@ -482,6 +490,7 @@ export async function train(
           batchInEpoch: batchIndex + 1,
           bestValidationAccuracy: best,
           epochsWithoutImprovement: stale,
+          seconds: trainedSeconds(),
         });
       }
     }
@@ -508,9 +517,10 @@ export async function train(
       batchInEpoch: 0,
       bestValidationAccuracy: best,
       epochsWithoutImprovement: stale,
+      seconds: trainedSeconds(),
     });
     if (config.earlyStopping && stale >= config.earlyStopping.patience)
-      return { status: 'early-stopped', step, epochs: history };
+      return { status: 'early-stopped', step, seconds: trainedSeconds(), epochs: history };
   }
-  return { status: 'completed', step, epochs: history };
+  return { status: 'completed', step, seconds: trainedSeconds(), epochs: history };
 }

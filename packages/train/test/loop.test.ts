@@ -472,6 +472,48 @@ describe('train', () => {
     expect(result.epochs[1]?.validation?.accuracy).toBeGreaterThan(0.5);
   });
 
+  it('sums the training time of every process that ran a part of a resumed run, up to its last checkpoint', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'imgcls-ckpt-time-'));
+    // Each process has its own clock origin; every step takes 10 s on it.
+    const run = (origin: number, stopAt?: { step: number; crash: boolean }) => {
+      let clock = origin;
+      const controller = new AbortController();
+      return train(
+        {
+          model: tinyModel(5),
+          data: blobs(40),
+          numClasses: 3,
+          epochs: 3,
+          batchSize: 8,
+          optimizer: new Sgd(),
+          schedule: constant(0.1),
+          checkpointDir: directory,
+          checkpointEvery: 2,
+        },
+        {
+          now: () => clock * 1000,
+          signal: controller.signal,
+          onEvent: (event) => {
+            if (event.type !== 'step') return;
+            clock += 10;
+            if (event.step !== stopAt?.step) return;
+            if (stopAt.crash) throw new Error('killed');
+            controller.abort();
+          },
+        },
+      );
+    };
+    // Killed after step 7: the checkpoint of step 6 (60 s) is what survives; step 7 is redone.
+    await expect(run(500, { step: 7, crash: true })).rejects.toThrow('killed');
+    const checkpoint = JSON.parse(readFileSync(join(directory, 'checkpoint.json'), 'utf8'));
+    expect([checkpoint.step, checkpoint.seconds]).toEqual([6, 60]);
+    // Interrupted cleanly after step 11: 60 s earlier + 5 steps here, checkpointed on the way out.
+    const interrupted = await run(9000, { step: 11, crash: false });
+    expect([interrupted.status, interrupted.seconds]).toEqual(['aborted', 110]);
+    const finished = await run(20);
+    expect([finished.status, finished.step, finished.seconds]).toEqual(['completed', 15, 150]);
+  });
+
   it('names changed settings when refusing to resume, and resumes checkpoints that predate settings', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'imgcls-ckpt-settings-'));
     const base = {

@@ -142,6 +142,8 @@ export async function trainTransfer(
 
   // The fine-tuned model's validation accuracy, as the loop measured it after its last epoch.
   let fineTunedValidation: number | undefined;
+  // Fine-tuning time spent by earlier processes, when this one resumed it from their checkpoint.
+  let earlierSeconds = 0;
   if (settings.fineTuneFrom) {
     const trainable = unfreezeFrom(transfer.model, settings.fineTuneFrom);
     out.err(`fine-tuning from ${settings.fineTuneFrom}: ${trainable} trainable weight tensors`);
@@ -160,6 +162,7 @@ export async function trainTransfer(
     const controller = new AbortController();
     const onInterrupt = () => controller.abort();
     process.once('SIGINT', onInterrupt);
+    const fineTuneStarted = Date.now();
     const result = await train(
       {
         ...base,
@@ -188,6 +191,7 @@ export async function trainTransfer(
       },
     );
     process.off('SIGINT', onInterrupt);
+    earlierSeconds = Math.max(0, result.seconds - (Date.now() - fineTuneStarted) / 1000);
     fineTunedValidation = result.epochs.at(-1)?.validation?.accuracy;
     data.dispose();
     validation?.dispose();
@@ -226,7 +230,7 @@ export async function trainTransfer(
     ).accuracy;
     metrics.testImages = testData.size;
   }
-  metrics.trainingSeconds = Math.round((Date.now() - started) / 1000);
+  metrics.trainingSeconds = Math.round((Date.now() - started) / 1000 + earlierSeconds);
   await transfer.model.save(directoryHandler(directory));
   const id = directory.split(/[\\/]/).filter(Boolean).at(-1) as string;
   const metadata: ModelMetadata = {

@@ -403,6 +403,7 @@ whose settings differ from the checkpoint's (augmentation, learning rate, clippi
       await mkdir(directory, { recursive: true });
       // One JSON line per epoch, appended as it ends, so the curves survive interruptions and resumes.
       const historyFile = join(directory, 'history.jsonl');
+      const trainingStarted = Date.now();
       const result = await train(
         {
           model,
@@ -455,7 +456,8 @@ whose settings differ from the checkpoint's (augmentation, learning rate, clippi
       }
       const metrics: Record<string, number> = {
         epochs,
-        trainingSeconds: Math.round((Date.now() - started) / 1000),
+        // This process's reading of the data, then the training of every process that ran a part of it.
+        trainingSeconds: Math.round((trainingStarted - started) / 1000 + result.seconds),
       };
       if (dataset.test) {
         const tested = await testModel(
