@@ -1,5 +1,6 @@
 // The datasets `imgcls train` reads, shared by training from scratch and transfer learning.
-import { appendFile, stat, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { accuracy, classificationReport, confusionMatrix, formatReportText } from '@imgcls/metrics';
 import { defaultCacheDir } from '@imgcls/models/node';
@@ -202,11 +203,37 @@ export async function predictAll(
   return { truth, predicted };
 }
 
+/**
+ * Writes an epoch's line into history.jsonl in place of the lines of that epoch and later ones: an epoch
+ * redone after a kill (its line written, its checkpoint not) and a new run in a folder an earlier run used
+ * leave no stale lines. Synchronous, once per epoch, so lines cannot interleave; written whole, then renamed.
+ */
+function recordEpoch(file: string, line: { readonly epoch: number }): void {
+  const earlier = existsSync(file)
+    ? readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((text) => text.trim() !== '' && epochOf(text) < line.epoch)
+    : [];
+  const next = `${file}.partial`;
+  writeFileSync(next, [...earlier, JSON.stringify(line)].map((text) => `${text}\n`).join(''));
+  renameSync(next, file);
+}
+
+/** The epoch a history line is for; a line that is not one (cut short by a crash) reads as none. */
+function epochOf(text: string): number {
+  try {
+    const { epoch } = JSON.parse(text) as { epoch?: unknown };
+    return typeof epoch === 'number' ? epoch : Number.POSITIVE_INFINITY;
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}
+
 /** How often training without a terminal prints a progress line. */
 const PROGRESS_LOG_MS = 60_000;
 
 /**
- * The training events a user sees: a progress line per step, a line per epoch (also appended to the
+ * The training events a user sees: a progress line per step, a line per epoch (also written to the
  * model folder's history.jsonl with the time it ended, so the curves survive interruptions and resumes),
  * a plain progress line a minute when stderr is no terminal, and resumptions.
  * `phase` names the stage when a run has several (transfer learning's head, then fine-tuning), and
@@ -243,11 +270,12 @@ export function reportTraining(
               validationLoss: event.validation.loss,
             }
           : {}),
-        // How long the epoch took (steps and validation): summed, the training time to each accuracy.
+        // How long the epoch took, over every process that ran a part of it: summed, the training time
+        // to each accuracy.
         seconds: Math.round(event.seconds * 10) / 10,
         endedAt: new Date().toISOString(),
       };
-      void appendFile(options.historyFile, `${JSON.stringify(line)}\n`);
+      recordEpoch(options.historyFile, line);
       const validationText = event.validation
         ? `, validation accuracy ${(event.validation.accuracy * 100).toFixed(2)}%`
         : '';

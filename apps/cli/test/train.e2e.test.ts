@@ -53,6 +53,10 @@ describe('imgcls train (spawned binary)', () => {
       '--out',
       'models/tiny',
     ];
+    // An earlier, longer run left its history (and a line cut short) in the folder: the new run replaces it.
+    mkdirSync(join(workspace, 'models/tiny'), { recursive: true });
+    const stale = Array.from({ length: 20 }, (_, i) => JSON.stringify({ epoch: i + 1, loss: 9 }));
+    writeFileSync(join(workspace, 'models/tiny/history.jsonl'), `${stale.join('\n')}\n{"epoch": 3`);
     const interrupted = await runCli(args, workspace, /epoch 1\/12/);
     expect(interrupted.code).toBe(130);
     expect(interrupted.stderr).toMatch(/interrupted at step \d+: checkpoint saved/);
@@ -70,6 +74,7 @@ describe('imgcls train (spawned binary)', () => {
       .split('\n')
       .map((line) => JSON.parse(line));
     expect(history.map((line) => line.epoch)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    expect(history.every((line) => line.loss !== 9)).toBe(true);
     const ends = history.map((line) => Date.parse(line.endedAt));
     expect(ends.every((end, i) => Number.isFinite(end) && end >= (ends[i - 1] ?? 0))).toBe(true);
     expect(history.every((line) => line.seconds > 0)).toBe(true);

@@ -19,6 +19,11 @@ export interface TrainingPosition {
    * validation and checkpoints; not loading data). Absent in checkpoints written before it existed.
    */
   readonly seconds?: number;
+  /**
+   * `seconds` when `epoch` began: with it, a resumed epoch's duration counts the earlier processes' part.
+   * Absent in checkpoints written before it existed.
+   */
+  readonly epochStartedSeconds?: number;
 }
 
 /** The JSON half of a checkpoint; the tensors are in the weights file it names. */
@@ -181,8 +186,15 @@ export async function loadCheckpoint(
     const values = entry.dtype === 'int32' ? new Int32Array(copy) : new Float32Array(copy);
     tensors.set(entry.name, tf.tensor(values, entry.shape, entry.dtype));
   }
-  const { step, epoch, batchInEpoch, bestValidationAccuracy, epochsWithoutImprovement, seconds } =
-    manifest;
+  const {
+    step,
+    epoch,
+    batchInEpoch,
+    bestValidationAccuracy,
+    epochsWithoutImprovement,
+    seconds,
+    epochStartedSeconds,
+  } = manifest;
   return {
     position: {
       step,
@@ -191,6 +203,7 @@ export async function loadCheckpoint(
       ...(bestValidationAccuracy !== undefined ? { bestValidationAccuracy } : {}),
       ...(epochsWithoutImprovement !== undefined ? { epochsWithoutImprovement } : {}),
       ...(seconds !== undefined ? { seconds } : {}),
+      ...(epochStartedSeconds !== undefined ? { epochStartedSeconds } : {}),
     },
     tensors,
   };

@@ -104,7 +104,10 @@ export type TrainingEvent =
       readonly epoch: number;
       readonly loss: number;
       readonly validation?: { accuracy: number; loss: number };
-      /** Wall time of the epoch's steps and validation (of the part run in this process, after a resume). */
+      /**
+       * Wall time of the epoch (steps, checkpoints, validation); an epoch resumed after an interruption also
+       * counts the part its earlier processes ran, up to the checkpoint it resumed from.
+       */
       readonly seconds: number;
     }
   | { readonly type: 'checkpoint'; readonly step: number; readonly directory: string }
@@ -394,8 +397,10 @@ export async function train(
   // Earlier processes' time up to the checkpoint resumed from; their steps after it were lost and redone here.
   const trainedSeconds = () => (position.seconds ?? 0) + (now() - started) / 1000;
 
+  // When the epoch in progress began, in training time: a resumed epoch began in an earlier process.
+  let epochStartedSeconds = position.epochStartedSeconds ?? position.seconds ?? 0;
+
   for (let epoch = position.epoch; epoch < config.epochs; epoch++) {
-    const epochStarted = now();
     const order = epochOrder(data.size, config.seed ?? 0, epoch);
     const firstBatch = epoch === position.epoch ? position.batchInEpoch : 0;
     let lossSum = 0;
@@ -411,6 +416,7 @@ export async function train(
           bestValidationAccuracy: best,
           epochsWithoutImprovement: stale,
           seconds: trainedSeconds(),
+          epochStartedSeconds,
         });
         return { status: 'aborted', step, seconds: trainedSeconds(), epochs: history };
       }
@@ -491,6 +497,7 @@ export async function train(
           bestValidationAccuracy: best,
           epochsWithoutImprovement: stale,
           seconds: trainedSeconds(),
+          epochStartedSeconds,
         });
       }
     }
@@ -504,7 +511,12 @@ export async function train(
       ...(validation ? { validation } : {}),
     };
     history.push(summary);
-    options.onEvent?.({ type: 'epoch', ...summary, seconds: (now() - epochStarted) / 1000 });
+    const epochEndedSeconds = trainedSeconds();
+    options.onEvent?.({
+      type: 'epoch',
+      ...summary,
+      seconds: epochEndedSeconds - epochStartedSeconds,
+    });
     if (validation && config.earlyStopping) {
       if (validation.accuracy > best + (config.earlyStopping.minDelta ?? 0)) {
         best = validation.accuracy;
@@ -517,8 +529,10 @@ export async function train(
       batchInEpoch: 0,
       bestValidationAccuracy: best,
       epochsWithoutImprovement: stale,
-      seconds: trainedSeconds(),
+      seconds: epochEndedSeconds,
+      epochStartedSeconds: epochEndedSeconds,
     });
+    epochStartedSeconds = epochEndedSeconds;
     if (config.earlyStopping && stale >= config.earlyStopping.patience)
       return { status: 'early-stopped', step, seconds: trainedSeconds(), epochs: history };
   }

@@ -472,9 +472,10 @@ describe('train', () => {
     expect(result.epochs[1]?.validation?.accuracy).toBeGreaterThan(0.5);
   });
 
-  it('sums the training time of every process that ran a part of a resumed run, up to its last checkpoint', async () => {
+  it('sums the training time of every process that ran a part of a resumed run (the run and each epoch), up to its last checkpoint', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'imgcls-ckpt-time-'));
-    // Each process has its own clock origin; every step takes 10 s on it.
+    const epochSeconds: number[] = [];
+    // Each process has its own clock origin; every step takes 10 s on it. Epochs are 5 steps.
     const run = (origin: number, stopAt?: { step: number; crash: boolean }) => {
       let clock = origin;
       const controller = new AbortController();
@@ -494,6 +495,7 @@ describe('train', () => {
           now: () => clock * 1000,
           signal: controller.signal,
           onEvent: (event) => {
+            if (event.type === 'epoch') epochSeconds[event.epoch] = event.seconds;
             if (event.type !== 'step') return;
             clock += 10;
             if (event.step !== stopAt?.step) return;
@@ -512,6 +514,8 @@ describe('train', () => {
     expect([interrupted.status, interrupted.seconds]).toEqual(['aborted', 110]);
     const finished = await run(20);
     expect([finished.status, finished.step, finished.seconds]).toEqual(['completed', 15, 150]);
+    // The second epoch (steps 6-10) ran in the first two processes, the third (11-15) in the last two.
+    expect(epochSeconds).toEqual([50, 50, 50]);
   });
 
   it('names changed settings when refusing to resume, and resumes checkpoints that predate settings', async () => {

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { accuracy } from '@imgcls/metrics';
 import type { ModelMetadata } from '@imgcls/models';
@@ -117,8 +117,8 @@ export async function trainTransfer(
     : undefined;
 
   await mkdir(directory, { recursive: true });
+  // The head's first epoch replaces the lines an earlier run left (see reportTraining).
   const historyFile = join(directory, 'history.jsonl');
-  await writeFile(historyFile, '');
   const base = {
     numClasses: classes,
     labelSmoothing: settings.labelSmoothing,

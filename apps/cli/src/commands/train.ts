@@ -401,7 +401,7 @@ whose settings differ from the checkpoint's (augmentation, learning rate, clippi
       const onInterrupt = () => controller.abort();
       process.once('SIGINT', onInterrupt);
       await mkdir(directory, { recursive: true });
-      // One JSON line per epoch, appended as it ends, so the curves survive interruptions and resumes.
+      // One JSON line per epoch, written as it ends, so the curves survive interruptions and resumes.
       const historyFile = join(directory, 'history.jsonl');
       const trainingStarted = Date.now();
       const result = await train(
