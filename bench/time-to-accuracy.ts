@@ -6,11 +6,15 @@
  * measures the recipe of `models/cifar10-resnet9` or `models/cifar10-seedcnn` instead. Both train on
  * wasm with @imgcls/wasm-grad; validation is single-view (no test-time augmentation).
  * Usage: node --conditions=@imgcls/source --import tsx time-to-accuracy.ts [--epochs 10] [--limit N]
- *   [--threads N] [--recipe airbench|resnet9|seedcnn]
+ *   [--threads N] [--recipe airbench|resnet9|seedcnn] [--checkpoints <dir>]
  *   --epochs sets both runs' length (the schedules span it); --limit trains on a seeded subset of N
- *   training images (a quick check that the bench runs).
+ *   training images (a quick check that the bench runs). --checkpoints lets the bench span processes:
+ *   each run checkpoints there (and stops cleanly on Ctrl-C); the same command resumes it, and an epoch's
+ *   time counts every process that ran a part of it.
  */
 import '@tensorflow/tfjs-backend-wasm';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { airbench, CIFAR10_LABELS, resNet9, seedCnn, WHITENING_LAYER } from '@imgcls/models';
 import { PRESETS } from '@imgcls/preprocess';
 import {
@@ -44,6 +48,8 @@ function option(name: string, fallback: number): number {
 
 interface Recipe {
   readonly name: string;
+  /** Its folder under --checkpoints. */
+  readonly key: string;
   readonly build: (inputShape: [number, number, number]) => tfl.LayersModel;
   readonly batchSize: number;
   readonly augmentation?: Augmentation;
@@ -66,6 +72,7 @@ const CROPS_AND_FLIPS: Augmentation = { cropPadding: 4, horizontalFlip: true, se
 const OURS: Record<string, Recipe> = {
   airbench: {
     name: 'imgcls recipe (shipped airbench)',
+    key: 'airbench',
     build: (inputShape) => airbench({ inputShape, classes: 10, seed: 1 }),
     batchSize: 256,
     augmentation: { cropPadding: 2, horizontalFlip: 'alternate', seed: 1 },
@@ -80,6 +87,7 @@ const OURS: Record<string, Recipe> = {
   },
   resnet9: {
     name: 'imgcls recipe (shipped ResNet-9)',
+    key: 'resnet9',
     build: (inputShape) =>
       resNet9({ inputShape, classes: 10, seed: 1, width: 0.5, logitScale: 0.125 }),
     batchSize: 128,
@@ -91,6 +99,7 @@ const OURS: Record<string, Recipe> = {
   },
   seedcnn: {
     name: 'imgcls recipe (shipped seed CNN)',
+    key: 'seedcnn',
     build: (inputShape) => seedCnn({ inputShape, classes: 10, seed: 1 }),
     batchSize: 64,
     augmentation: CROPS_AND_FLIPS,
@@ -103,6 +112,7 @@ const OURS: Record<string, Recipe> = {
 
 const PROTOTYPE: Recipe = {
   name: 'prototype recipe (baseline)',
+  key: 'prototype',
   build: (inputShape) => seedCnn({ inputShape, classes: 10, seed: 1 }),
   batchSize: 32,
   labelSmoothing: 0,
@@ -124,6 +134,9 @@ if (!archive) {
   process.exit(0);
 }
 const epochs = option('--epochs', 10);
+const checkpoints = process.argv.includes('--checkpoints')
+  ? process.argv[process.argv.indexOf('--checkpoints') + 1]
+  : undefined;
 // Every core, as `imgcls train` uses them by default; --threads 1 for tfjs' stock backend.
 const threads = await startWasmFromArguments();
 registerWasmGradients();
@@ -139,15 +152,26 @@ console.log(
   `CIFAR-10: ${trainIndices.length} training and ${split.validation.length} validation images, ${epochs} epochs per recipe, wasm`,
 );
 
-/** Seconds from the start of training to the end of the first epoch reaching each threshold. */
+/** Validation accuracy and training seconds of each epoch a run has ended, by epoch (0-based). */
+type EpochTimes = Record<number, { accuracy: number; seconds: number }>;
+
+/**
+ * Training seconds (epochs summed, validation included) to the end of the first epoch reaching each
+ * threshold. With --checkpoints the run resumes from its folder there, which also keeps its epochs' times.
+ */
 async function timeToAccuracy(recipe: Recipe): Promise<Map<number, number>> {
+  const directory = checkpoints ? join(checkpoints, recipe.key) : undefined;
+  const timesFile = directory ? join(directory, 'epochs.json') : undefined;
+  const times: EpochTimes = timesFile ? readTimes(timesFile) : {};
   const data = imageSetData(set, trainIndices, preset, recipe.augmentation);
   const validation = imageSetData(set, split.validation, preset);
   const model = recipe.build([set.height, set.width, 3]);
+  // Deterministic (seeded), so a resumed run fits the same whitening its checkpoint's weights expect.
   await recipe.prepare?.(model, imageSetData(set, trainIndices, preset));
-  const reached = new Map<number, number>();
-  const started = performance.now();
-  await train(
+  const controller = new AbortController();
+  const onInterrupt = () => controller.abort();
+  process.once('SIGINT', onInterrupt);
+  const result = await train(
     {
       model,
       data,
@@ -161,23 +185,50 @@ async function timeToAccuracy(recipe: Recipe): Promise<Map<number, number>> {
       ...(recipe.clipNorm ? { clipNorm: recipe.clipNorm } : {}),
       ...(recipe.rateScale ? { rateScale: recipe.rateScale } : {}),
       ...(recipe.lookahead ? { lookahead: recipe.lookahead() } : {}),
+      ...(directory ? { checkpointDir: directory, checkpointEvery: 50 } : {}),
       seed: 1,
     },
     {
+      signal: controller.signal,
       onEvent: (event) => {
+        if (event.type === 'resumed')
+          console.log(`  ${recipe.name}: resumed at step ${event.step} (epoch ${event.epoch + 1})`);
         if (event.type !== 'epoch' || !event.validation) return;
-        const seconds = (performance.now() - started) / 1000;
+        times[event.epoch] = { accuracy: event.validation.accuracy, seconds: event.seconds };
+        if (timesFile) {
+          // Whole or not at all: a kill mid-write must not lose the earlier epochs' times.
+          writeFileSync(`${timesFile}.partial`, JSON.stringify(times));
+          renameSync(`${timesFile}.partial`, timesFile);
+        }
+        const total = Object.values(times).reduce((sum, epoch) => sum + epoch.seconds, 0);
         console.log(
-          `  ${recipe.name}: epoch ${event.epoch + 1}, validation ${(event.validation.accuracy * 100).toFixed(2)}% at ${seconds.toFixed(0)} s`,
+          `  ${recipe.name}: epoch ${event.epoch + 1}, validation ${(event.validation.accuracy * 100).toFixed(2)}% at ${total.toFixed(0)} s`,
         );
-        for (const threshold of THRESHOLDS)
-          if (event.validation.accuracy >= threshold && !reached.has(threshold))
-            reached.set(threshold, seconds);
       },
     },
   );
+  process.off('SIGINT', onInterrupt);
   model.dispose();
+  if (result.status === 'aborted') {
+    console.log(`interrupted: run the same command to resume from ${directory ?? 'the start'}`);
+    process.exit(130);
+  }
+  const reached = new Map<number, number>();
+  let seconds = 0;
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    const ended = times[epoch];
+    if (!ended) break;
+    seconds += ended.seconds;
+    for (const threshold of THRESHOLDS)
+      if (ended.accuracy >= threshold && !reached.has(threshold)) reached.set(threshold, seconds);
+  }
   return reached;
+}
+
+/** The epochs' times an earlier process kept in `file`; none when it has not written it yet. */
+function readTimes(file: string): EpochTimes {
+  mkdirSync(dirname(file), { recursive: true });
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as EpochTimes) : {};
 }
 
 const results = [];

@@ -1,7 +1,7 @@
 /**
- * Training throughput (images/s) of the seed CNN, ResNet-9 and MobileNetV2 (alpha 0.35, 96x96) on the
- * wasm backend with @imgcls/wasm-grad, next to the PyTorch CPU peer measured in the same invocation, at
- * the peer's batch sizes (seed CNN 128, ResNet-9 64).
+ * Training throughput (images/s) of the seed CNN, ResNet-9, airbench and MobileNetV2 (alpha 0.35, 96x96)
+ * on the wasm backend with @imgcls/wasm-grad, next to the PyTorch CPU peer measured in the same invocation,
+ * at the peer's batch sizes (seed CNN 128, ResNet-9 64; the peer does not train airbench).
  * Usage: node --conditions=@imgcls/source --import tsx train-throughput.ts [--quick] [--no-peer]
  *   [--threads N] [--profile] [--net <name>]
  * --threads: XNNPACK threads through setWasmBackendWithThreads (default: every core, at most 8, as the
@@ -13,7 +13,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 // The union package registers tfjs-core's gradients (tfjs-core alone registers none).
 import '@tensorflow/tfjs';
-import { mobileNetV2, resNet9, seedCnn } from '@imgcls/models';
+import { airbench, mobileNetV2, resNet9, seedCnn } from '@imgcls/models';
 import { registerWasmGradients } from '@imgcls/wasm-grad';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { formatKernelTimes, type KernelTimes, profileKernels } from './lib/kernel-profile';
@@ -54,6 +54,13 @@ const NETS: Net[] = [
     steps: quick ? 2 : 4,
     peer: 'trainResNet9ImagesPerSecond',
     target: 25,
+  },
+  {
+    name: 'airbench',
+    build: () => airbench({ seed: 1 }),
+    size: 32,
+    batch: 256, // the shipped recipe's batch
+    steps: quick ? 2 : 4,
   },
   {
     name: 'MobileNetV2 0.35 96px',
