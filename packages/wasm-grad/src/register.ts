@@ -7,6 +7,7 @@ import {
   unregisterKernel,
 } from '@tensorflow/tfjs-core';
 import { clipByValueGradConfig } from './gradients/clip-by-value';
+import { erfGradConfig } from './gradients/erf';
 import { fusedBatchNormGradConfig } from './gradients/fused-batch-norm';
 import { batchMatMulConfig } from './kernels/batch-mat-mul';
 import { clipByValueGradConfig as clipByValueGradKernelConfig } from './kernels/clip-by-value-grad';
@@ -16,6 +17,7 @@ import { conv2DBackpropInputConfig } from './kernels/conv2d-backprop-input';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './kernels/depthwise-backprop-filter';
 import { depthwiseConv2dNativeBackpropInputConfig } from './kernels/depthwise-backprop-input';
 import { equalConfig } from './kernels/equal';
+import { erfConfig, erfGradConfig as erfGradKernelConfig } from './kernels/erf';
 import { identityConfig } from './kernels/identity';
 import { meanConfig, sumConfig } from './kernels/leading-axis-reductions';
 import { maxPoolGradConfig } from './kernels/max-pool-grad';
@@ -36,11 +38,14 @@ const GRADIENT_KERNELS: readonly KernelConfig[] = [
   clipByValueGradKernelConfig,
   identityConfig,
   equalConfig,
+  erfConfig,
+  erfGradKernelConfig,
 ];
 
 /** Replacements that delegate some cases to the wasm backend's own kernel. */
 const DELEGATING_KERNELS: ReadonlySet<KernelConfig> = new Set([
   equalConfig,
+  erfConfig,
   conv2DConfig,
   fusedConv2DConfig,
   sumConfig,
@@ -73,10 +78,11 @@ const registered = new Set<KernelConfig>();
  * `Conv2DBackpropInput` and `MaxPoolGrad`, and `Sum`/`Mean` that reduce leading axes (per-channel
  * statistics) in one pass instead of transposing first (other reductions still use wasm's own), and
  * a `BatchMatMul` that transposes its operands up front instead of inside the product, and an `Identity`
- * that shares its input's data instead of copying it, and an `Equal` that broadcasts in one pass. It also replaces tfjs-core's `FusedBatchNorm` gradient
+ * that shares its input's data instead of copying it, and an `Equal` that broadcasts in one pass, and an
+ * `Erf` (GELU's) in the SIMD kernel. It also replaces tfjs-core's `FusedBatchNorm` gradient
  * with an equivalent one that broadcasts instead of tiling (a gradient is shared by all backends, so
- * this speeds every backend up), and the `ClipByValue` (ReLU6) gradient with one that runs as a
- * single kernel on wasm (tfjs-core's formula elsewhere). Explicit and idempotent: importing this package changes nothing;
+ * this speeds every backend up), and the `ClipByValue` (ReLU6) and `Erf` gradients with ones that run
+ * as a single kernel on wasm (tfjs-core's formulas elsewhere). Explicit and idempotent: importing this package changes nothing;
  * calling this twice does nothing the second time. Call it after importing `@tensorflow/tfjs` (whose
  * import registers the stock gradients) and `@tensorflow/tfjs-backend-wasm`, before or after
  * `tf.setBackend('wasm')`.
@@ -113,7 +119,7 @@ export function registerWasmGradients(): RegistrationReport {
     registered.add(registration);
     registerKernel(registration);
   }
-  for (const gradient of [fusedBatchNormGradConfig, clipByValueGradConfig]) {
+  for (const gradient of [fusedBatchNormGradConfig, clipByValueGradConfig, erfGradConfig]) {
     if (getGradient(gradient.kernelName) !== gradient) registerGradient(gradient);
   }
   return { added, replaced, alreadyRegistered };

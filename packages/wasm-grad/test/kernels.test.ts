@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerWasmGradients, WASM_GRADIENT_KERNELS } from '../src/index';
-import { randomValues, valuesOn } from './backends';
+import { maxErrors, randomValues, valuesOn } from './backends';
 import {
   CASES,
   compareFilterGradientInParts,
@@ -318,6 +318,67 @@ describe('gradient kernels match the cpu backend', () => {
       });
       expect(Array.from(actual), backend).toEqual(Array.from(expected));
     }
+  });
+
+  it('Erf and its gradient match erf and dy·(2/√π)·e^(−x²), on wasm (SIMD kernel) and cpu', async () => {
+    // Not a multiple of 4 (the kernel pads its last group), with zeros, tiny and huge values, ±∞ and NaN.
+    const count = 4 * 7 * 5 * 3 + 3;
+    const values = randomValues(count, 41).map((value) => value * 6);
+    values.set([
+      0,
+      -0,
+      1e-8,
+      -1e-8,
+      0.5,
+      -3,
+      10,
+      -10,
+      1e30,
+      -1e30,
+      Infinity,
+      -Infinity,
+      Number.NaN,
+    ]);
+    const outputGradient = randomValues(count, 42);
+    const grad = () =>
+      tf.grad((input: tf.Tensor) => tf.mul(tf.erf(input), tf.tensor1d(outputGradient)))(
+        tf.tensor1d(values),
+      );
+    const erfOnCpu = await valuesOn('cpu', () => tf.erf(tf.tensor1d(values)));
+    for (const backend of ['wasm', 'cpu'] as const) {
+      const erf = await valuesOn(backend, () => tf.erf(tf.tensor1d(values)));
+      const gradient = await valuesOn(backend, grad);
+      values.forEach((value, i) => {
+        if (Number.isNaN(value)) {
+          expect([erf[i], gradient[i]], `${backend} at NaN`).toEqual([Number.NaN, Number.NaN]);
+          return;
+        }
+        // Both use Abramowitz and Stegun's formula (absolute error < 1.5e-7), the cpu backend in double
+        // precision: the kernel's float32 evaluation differs by a few float32 steps at 1 (1.2e-7 each).
+        expect(
+          Math.abs((erf[i] as number) - (erfOnCpu[i] as number)),
+          `${backend} erf(${value})`,
+        ).toBeLessThan(6e-7);
+        const exact =
+          (outputGradient[i] as number) * (2 / Math.sqrt(Math.PI)) * Math.exp(-value * value);
+        expect(
+          Math.abs((gradient[i] as number) - exact),
+          `${backend} gradient at ${value}`,
+        ).toBeLessThanOrEqual(2e-6 * Math.abs(exact) + 1e-37);
+      });
+    }
+  });
+
+  it('Erf over more values than one pass of the SIMD kernel (4 M) matches the cpu backend, leaving no tensors', async () => {
+    const count = 2 ** 22 + 5;
+    const values = randomValues(count, 43).map((value) => value * 4);
+    const compute = () => tf.erf(tf.tensor1d(values));
+    const expected = await valuesOn('cpu', compute);
+    const actual = await valuesOn('wasm', compute);
+    expect(maxErrors(actual, expected).absolute).toBeLessThan(6e-7);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 2; i++) tf.tidy(compute).dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('Identity shares the data instead of copying it, which outlives the original', async () => {

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { mapValues } from '../src/simd/elementwise';
 import { startProductHelpers } from '../src/simd/node-helpers';
-import { ReductionProduct } from '../src/simd/reduction-product';
+import { type ProductKernel, productKernel, ReductionProduct } from '../src/simd/reduction-product';
 import { randomValues } from './backends';
 import { addColumns } from './product-columns';
 
@@ -35,6 +36,23 @@ describe('ReductionProduct with a helper thread', () => {
       expect(Array.from(run())).toEqual(Array.from(alone));
     });
   }
+
+  it('erf and its gradient shared between two threads match one thread, bit for bit', async () => {
+    const x = randomValues(70_003, 9).map((value) => value * 5);
+    const dy = randomValues(70_003, 10);
+    const run = () => {
+      const kernel = productKernel() as ProductKernel;
+      const erf = new Float32Array(x.length);
+      const gradient = new Float32Array(x.length);
+      mapValues(kernel, 'erf', [x], erf);
+      mapValues(kernel, 'erfGradient', [x, dy], gradient);
+      return [...erf, ...gradient];
+    };
+    await startProductHelpers(0);
+    const alone = run();
+    expect(await startProductHelpers(1)).toHaveLength(1);
+    expect(run()).toEqual(alone);
+  });
 
   it('reports a helper whose share failed as KERNEL_THREAD_FAILED, then runs products without helpers', async () => {
     const [helper] = await startProductHelpers(1);

@@ -21,6 +21,8 @@ export const KERNEL_FUNCTIONS = [
   'winogradOutputGradient',
   'winogradGradientProducts',
   'winogradFilterGradient',
+  'erf',
+  'erfGradient',
 ] as const;
 
 /** One of {@link KERNEL_FUNCTIONS}. */

@@ -1,7 +1,8 @@
-;; This package's WebAssembly SIMD kernels, all built on one matrix product, `accumulate`: a convolution's
-;; filter gradient (`patches` writes A, the input's patch matrix, `panels` lays out B, the output gradient,
-;; and `accumulate` adds A·B to C), and 3×3 convolutions at stride 1 by Winograd (the `winograd*`
-;; functions below). Each takes a range of rows or tiles, so threads can share one call.
+;; This package's WebAssembly SIMD kernels, all but the last two built on one matrix product, `accumulate`:
+;; a convolution's filter gradient (`patches` writes A, the input's patch matrix, `panels` lays out B, the
+;; output gradient, and `accumulate` adds A·B to C), and 3×3 convolutions at stride 1 by Winograd (the
+;; `winograd*` functions below); then `erf` and `erfGradient`, element-wise. Each takes a range of rows,
+;; tiles or values, so threads can share one call.
 ;;
 ;; accumulate: C[rows][columns] += A[rows][depth] · B[depth][columns], A's value (row, k) at byte
 ;; a + row·rowStride + k·depthStride: row-major A has strides (depth·4, 4), and a Winograd filter gradient
@@ -665,4 +666,79 @@
           (local.set $offset (i32.add (local.get $offset) (i32.const 16)))
           (br_if $outGroups (i32.lt_u (local.get $offset) (i32.shl (local.get $outChannels) (i32.const 2)))))
         (local.set $in (i32.add (local.get $in) (i32.const 1)))
-        (br_if $ins (i32.lt_u (local.get $in) (local.get $last)))))))
+        (br_if $ins (i32.lt_u (local.get $in) (local.get $last))))))
+
+  ;; Element-wise kernels over the values [first, last) of f32 arrays (first and last multiples of 4: the
+  ;; caller pads): erf and its gradient, which GELU (x·Φ(x), Φ from erf) runs on every activation. wasm's
+  ;; own Erf and tfjs-core's gradient (five kernels: square, negate, exp and two products) compute one value
+  ;; at a time on one thread; these take 4 values per instruction and share the values between threads.
+
+  ;; $exp: eˣ for 4 values, as Cephes' expf: x = n·ln2 + r with |r| ≤ ln2/2 (ln2 split in two so that n·ln2
+  ;; is exact), a degree-6 polynomial for eʳ, and 2ⁿ written into the exponent bits. x is clamped to
+  ;; [−87.3, 88.3], where 2ⁿ stays a normal float; NaN stays NaN.
+  (func $exp (param $x v128) (result v128)
+    (local $n v128) (local $r v128) (local $p v128)
+    (local.set $x (f32x4.min (f32x4.max (local.get $x) (f32x4.splat (f32.const -87.3)))
+      (f32x4.splat (f32.const 88.3))))
+    (local.set $n (f32x4.nearest (f32x4.mul (local.get $x) (f32x4.splat (f32.const 1.44269504088896341)))))
+    (local.set $r (f32x4.sub
+      (f32x4.sub (local.get $x) (f32x4.mul (local.get $n) (f32x4.splat (f32.const 0.693359375))))
+      (f32x4.mul (local.get $n) (f32x4.splat (f32.const -2.12194440e-4)))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $r) (f32x4.splat (f32.const 1.9875691500e-4)))
+      (f32x4.splat (f32.const 1.3981999507e-3))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 8.3334519073e-3))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 4.1665795894e-2))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 1.6666665459e-1))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 5.0000001201e-1))))
+    ;; eʳ = p·r² + r + 1
+    (local.set $p (f32x4.add
+      (f32x4.add (f32x4.mul (local.get $p) (f32x4.mul (local.get $r) (local.get $r))) (local.get $r))
+      (f32x4.splat (f32.const 1))))
+    (f32x4.mul (local.get $p)
+      (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $n)) (i32x4.splat (i32.const 127)))
+        (i32.const 23))))
+
+  ;; erf: y = erf(x) by Abramowitz and Stegun 7.1.26 (absolute error < 1.5e-7; TF.js' cpu backend uses the
+  ;; same formula): t = 1/(1 + p|x|), erf|x| = 1 − t(a₁ + t(a₂ + t(a₃ + t(a₄ + t a₅))))·e^(−x²), with x's sign.
+  (func (export "erf") (param $x i32) (param $y i32) (param $first i32) (param $last i32)
+    (local $at i32) (local $end i32) (local $v v128) (local $a v128) (local $t v128) (local $p v128)
+    (local.set $at (i32.shl (local.get $first) (i32.const 2)))
+    (local.set $end (i32.shl (local.get $last) (i32.const 2)))
+    (if (i32.lt_u (local.get $at) (local.get $end))
+      (then
+        (loop $values
+          (local.set $v (v128.load (i32.add (local.get $x) (local.get $at))))
+          (local.set $a (f32x4.abs (local.get $v)))
+          (local.set $t (f32x4.div (f32x4.splat (f32.const 1))
+            (f32x4.add (f32x4.splat (f32.const 1)) (f32x4.mul (local.get $a) (f32x4.splat (f32.const 0.3275911))))))
+          (local.set $p (f32x4.add (f32x4.mul (local.get $t) (f32x4.splat (f32.const 1.061405429)))
+            (f32x4.splat (f32.const -1.453152027))))
+          (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $t)) (f32x4.splat (f32.const 1.421413741))))
+          (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $t)) (f32x4.splat (f32.const -0.284496736))))
+          (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $t)) (f32x4.splat (f32.const 0.254829592))))
+          (local.set $p (f32x4.sub (f32x4.splat (f32.const 1))
+            (f32x4.mul (f32x4.mul (local.get $p) (local.get $t))
+              (call $exp (f32x4.neg (f32x4.mul (local.get $a) (local.get $a)))))))
+          (v128.store (i32.add (local.get $y) (local.get $at))
+            (v128.or (local.get $p) (v128.and (local.get $v) (i32x4.splat (i32.const 0x80000000)))))
+          (local.set $at (i32.add (local.get $at) (i32.const 16)))
+          (br_if $values (i32.lt_u (local.get $at) (local.get $end)))))))
+
+  ;; erfGradient: dx = dy · (2/√π) · e^(−x²), the derivative of erf at x times the incoming gradient.
+  (func (export "erfGradient")
+    (param $x i32) (param $dy i32) (param $dx i32) (param $first i32) (param $last i32)
+    (local $at i32) (local $end i32) (local $v v128)
+    (local.set $at (i32.shl (local.get $first) (i32.const 2)))
+    (local.set $end (i32.shl (local.get $last) (i32.const 2)))
+    (if (i32.lt_u (local.get $at) (local.get $end))
+      (then
+        (loop $values
+          (local.set $v (v128.load (i32.add (local.get $x) (local.get $at))))
+          (v128.store (i32.add (local.get $dx) (local.get $at))
+            (f32x4.mul
+              (f32x4.mul (v128.load (i32.add (local.get $dy) (local.get $at)))
+                (f32x4.splat (f32.const 1.1283791670955126)))
+              (call $exp (f32x4.neg (f32x4.mul (local.get $v) (local.get $v))))))
+          (local.set $at (i32.add (local.get $at) (i32.const 16)))
+          (br_if $values (i32.lt_u (local.get $at) (local.get $end))))))))
+

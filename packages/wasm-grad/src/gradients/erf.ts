@@ -1,0 +1,34 @@
+import {
+  Erf,
+  engine,
+  exp,
+  type GradConfig,
+  getKernel,
+  mul,
+  neg,
+  square,
+  type Tensor,
+} from '@tensorflow/tfjs-core';
+import { ERF_GRAD } from '../kernels/erf';
+
+/**
+ * The gradient of `Erf` (GELU's, as tf.layers computes it): on wasm one kernel for float32, elsewhere
+ * tfjs-core's formula unchanged — dy · (2/√π) · e^(−x²).
+ */
+export const erfGradConfig: GradConfig = {
+  kernelName: Erf,
+  inputsToSave: ['x'],
+  gradFunc: (dy, saved) => {
+    const gradient = dy as Tensor;
+    const [x] = saved as [Tensor];
+    return {
+      x: () =>
+        engine().backendName === 'wasm' &&
+        x.dtype === 'float32' &&
+        gradient.dtype === 'float32' &&
+        getKernel(ERF_GRAD, 'wasm')
+          ? (engine().runKernel(ERF_GRAD, { dy: gradient, x }) as Tensor)
+          : mul(gradient, mul(exp(neg(square(x))), 2 / Math.sqrt(Math.PI))),
+    };
+  },
+};
