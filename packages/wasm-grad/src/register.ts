@@ -76,15 +76,15 @@ const registered = new Set<KernelConfig>();
  * backend: the missing `Conv2DBackpropFilter` and depthwise gradients, and faster replacements for
  * `Conv2D` and `FusedConv2D` (3×3 filters at stride 1 by Winograd, in this package's SIMD kernel),
  * `Conv2DBackpropInput` and `MaxPoolGrad`, and `Sum`/`Mean` that reduce leading axes (per-channel
- * statistics) in one pass instead of transposing first (other reductions still use wasm's own), and
- * a `BatchMatMul` that transposes its operands up front instead of inside the product, and an `Identity`
+ * statistics) in one pass instead of transposing first (other reductions still use wasm's own), and a
+ * `BatchMatMul` that transposes its operands up front instead of inside the product, and an `Identity`
  * that shares its input's data instead of copying it, and an `Equal` that broadcasts in one pass, and an
- * `Erf` (GELU's) in the SIMD kernel. It also replaces tfjs-core's `FusedBatchNorm` gradient
- * with an equivalent one that broadcasts instead of tiling (a gradient is shared by all backends, so
- * this speeds every backend up), and the `ClipByValue` (ReLU6) and `Erf` gradients with ones that run
- * as a single kernel on wasm (tfjs-core's formulas elsewhere). Explicit and idempotent: importing this package changes nothing;
- * calling this twice does nothing the second time. Call it after importing `@tensorflow/tfjs` (whose
- * import registers the stock gradients) and `@tensorflow/tfjs-backend-wasm`, before or after
+ * `Erf` (GELU's) in the SIMD kernel. It also replaces tfjs-core's `FusedBatchNorm` gradient with an
+ * equivalent one that broadcasts instead of tiling (a gradient is shared by all backends, so this speeds
+ * every backend up), and the `ClipByValue` (ReLU6) and `Erf` gradients with ones that run as a single
+ * kernel on wasm (tfjs-core's formulas elsewhere). Explicit and idempotent: importing this package changes
+ * nothing; calling this twice does nothing the second time. Call it after importing `@tensorflow/tfjs`
+ * (whose import registers the stock gradients) and `@tensorflow/tfjs-backend-wasm`, before or after
  * `tf.setBackend('wasm')`.
  */
 export function registerWasmGradients(): RegistrationReport {

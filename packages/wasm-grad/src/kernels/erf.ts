@@ -7,6 +7,8 @@ import type { WasmBackendLike } from '../wasm-kernels';
 /** Name of the wasm kernel behind this package's `Erf` gradient. */
 export const ERF_GRAD = 'ImgclsErfGrad';
 
+const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
+
 /**
  * `Erf` for wasm in this package's SIMD kernel, 4 values per instruction and shared between threads;
  * wasm's own computes one value at a time on one thread (~10 ns a value here). GELU (`x·Φ(x)`, as
@@ -58,5 +60,3 @@ export const erfGradConfig: KernelConfig = {
     return output;
   },
 };
-
-const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
