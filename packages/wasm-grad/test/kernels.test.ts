@@ -127,6 +127,10 @@ describe('gradient kernels match the cpu backend', () => {
       { shape: [3, 9, 7, 5], filterSize: [2, 2], strides: [2, 2], pad: 'valid' },
       { shape: [1, 6, 6, 2], filterSize: [2, 2], strides: [2, 2], pad: 'same' },
       { shape: [2, 7, 7, 3], filterSize: [2, 2], strides: [2, 2], pad: 'same' }, // padded: general path
+      // 2x2 stride 2 over channels in fours (the SIMD kernel), odd and even sizes.
+      { shape: [3, 9, 7, 8], filterSize: [2, 2], strides: [2, 2], pad: 'valid' },
+      { shape: [2, 6, 4, 4], filterSize: [2, 2], strides: [2, 2], pad: 'valid' },
+      { shape: [1, 3, 2, 12], filterSize: [2, 2], strides: [2, 2], pad: 'valid' },
     ];
     for (const { shape, filterSize, strides, pad } of poolCases) {
       for (const withTies of [false, true]) {

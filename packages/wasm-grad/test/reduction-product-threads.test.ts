@@ -1,5 +1,8 @@
+import { backend_util } from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
+import { scatterToWindowMaxima } from '../src/kernels/max-pool-grad';
 import { mapValues } from '../src/simd/elementwise';
+import { maxPoolGradient2x2 } from '../src/simd/max-pool';
 import { startProductHelpers } from '../src/simd/node-helpers';
 import { type ProductKernel, productKernel, ReductionProduct } from '../src/simd/reduction-product';
 import { randomValues } from './backends';
@@ -52,6 +55,32 @@ describe('ReductionProduct with a helper thread', () => {
     const alone = run();
     expect(await startProductHelpers(1)).toHaveLength(1);
     expect(run()).toEqual(alone);
+  });
+
+  it('the 2x2 max-pool gradient over several parts and two threads matches the one-pass JS loop', async () => {
+    // 25 images of 64x64x64 need two parts of the kernel's memory; odd sizes leave a row and column out.
+    for (const [height, width] of [
+      [64, 64],
+      [9, 7],
+    ] as const) {
+      const pool = { images: 25, inHeight: height, inWidth: width, channels: 64 };
+      const outHeight = Math.floor(height / 2);
+      const outWidth = Math.floor(width / 2);
+      const input = randomValues(25 * height * width * 64, 11).map((value) => Math.max(0, value)); // ties
+      const dy = randomValues(25 * outHeight * outWidth * 64, 12);
+      const expected = new Float32Array(input.length);
+      scatterToWindowMaxima(input, dy, expected, {
+        ...backend_util.computePool2DInfo([25, height, width, 64], [2, 2], [2, 2], 1, 'valid'),
+      });
+      await startProductHelpers(1);
+      const actual = new Float32Array(input.length).fill(Number.NaN);
+      const kernel = productKernel() as ProductKernel;
+      expect(maxPoolGradient2x2(kernel, input, dy, actual, { ...pool, outHeight, outWidth })).toBe(
+        true,
+      );
+      // Bit for bit (a byte comparison: deep equality of 6.5 M values takes most of a minute).
+      expect(Buffer.from(actual.buffer).equals(Buffer.from(expected.buffer))).toBe(true);
+    }
   });
 
   it('reports a helper whose share failed as KERNEL_THREAD_FAILED, then runs products without helpers', async () => {

@@ -23,6 +23,7 @@ export const KERNEL_FUNCTIONS = [
   'winogradFilterGradient',
   'erf',
   'erfGradient',
+  'maxPoolGradient',
 ] as const;
 
 /** One of {@link KERNEL_FUNCTIONS}. */

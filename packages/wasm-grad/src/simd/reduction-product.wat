@@ -1,8 +1,8 @@
-;; This package's WebAssembly SIMD kernels, all but the last two built on one matrix product, `accumulate`:
-;; a convolution's filter gradient (`patches` writes A, the input's patch matrix, `panels` lays out B, the
+;; This package's WebAssembly SIMD kernels, most of them built on one matrix product, `accumulate`: a
+;; convolution's filter gradient (`patches` writes A, the input's patch matrix, `panels` lays out B, the
 ;; output gradient, and `accumulate` adds A·B to C), and 3×3 convolutions at stride 1 by Winograd (the
-;; `winograd*` functions below); then `erf` and `erfGradient`, element-wise. Each takes a range of rows,
-;; tiles or values, so threads can share one call.
+;; `winograd*` functions below); then `erf` and `erfGradient`, element-wise, and `maxPoolGradient`. Each
+;; takes a range of rows, tiles or values, so threads can share one call.
 ;;
 ;; accumulate: C[rows][columns] += A[rows][depth] · B[depth][columns], A's value (row, k) at byte
 ;; a + row·rowStride + k·depthStride: row-major A has strides (depth·4, 4), and a Winograd filter gradient
@@ -740,5 +740,68 @@
                 (f32x4.splat (f32.const 1.1283791670955126)))
               (call $exp (f32x4.neg (f32x4.mul (local.get $v) (local.get $v))))))
           (local.set $at (i32.add (local.get $at) (i32.const 16)))
-          (br_if $values (i32.lt_u (local.get $at) (local.get $end))))))))
+          (br_if $values (i32.lt_u (local.get $at) (local.get $end)))))))
 
+  ;; maxPoolGradient: the gradient of 2×2 max pooling at stride 2 without padding, for output rows
+  ;; [first, last) counted over every image (row r: image r / outHeight, window row r mod outHeight), 4
+  ;; channels at a time (channels a multiple of 4). Each window's first maximum in row-major order (top
+  ;; left, top right, bottom left, bottom right: TensorFlow's rule on ties; NaN never beats) gets dy, its
+  ;; other three inputs 0. Inputs in no window (the last row or column of an odd size) are the caller's.
+  (func (export "maxPoolGradient")
+    (param $x i32) (param $dy i32) (param $dx i32) (param $height i32) (param $width i32)
+    (param $channels i32) (param $outHeight i32) (param $outWidth i32) (param $first i32) (param $last i32)
+    (local $row i32) (local $windowRow i32) (local $channelBytes i32) (local $rowBytes i32)
+    (local $top i32) (local $g i32) (local $column i32) (local $window i32) (local $offset i32)
+    (local $tl i32) (local $bl i32)
+    (local $a v128) (local $b v128) (local $c v128) (local $d v128) (local $grad v128) (local $best v128)
+    (local $m1 v128) (local $m2 v128) (local $m3 v128)
+    (local.set $channelBytes (i32.shl (local.get $channels) (i32.const 2)))
+    (local.set $rowBytes (i32.mul (local.get $width) (local.get $channelBytes)))
+    (local.set $row (local.get $first))
+    (if (i32.lt_u (local.get $row) (local.get $last))
+      (then
+        (loop $rows
+          (local.set $windowRow (i32.rem_u (local.get $row) (local.get $outHeight)))
+          ;; The window's top input row: row 2·windowRow of image row / outHeight.
+          (local.set $top (i32.mul
+            (i32.add (i32.mul (i32.div_u (local.get $row) (local.get $outHeight)) (local.get $height))
+              (i32.shl (local.get $windowRow) (i32.const 1)))
+            (local.get $rowBytes)))
+          (local.set $g (i32.add (local.get $dy)
+            (i32.mul (local.get $row) (i32.mul (local.get $outWidth) (local.get $channelBytes)))))
+          (local.set $column (i32.const 0))
+          (loop $windows
+            (local.set $window (i32.add (local.get $top)
+              (i32.shl (i32.mul (local.get $column) (local.get $channelBytes)) (i32.const 1))))
+            (local.set $offset (i32.const 0))
+            (loop $groups
+              (local.set $tl (i32.add (local.get $window) (local.get $offset)))
+              (local.set $bl (i32.add (local.get $tl) (local.get $rowBytes)))
+              (local.set $a (v128.load (i32.add (local.get $x) (local.get $tl))))
+              (local.set $b (v128.load (i32.add (local.get $x) (i32.add (local.get $tl) (local.get $channelBytes)))))
+              (local.set $c (v128.load (i32.add (local.get $x) (local.get $bl))))
+              (local.set $d (v128.load (i32.add (local.get $x) (i32.add (local.get $bl) (local.get $channelBytes)))))
+              (local.set $grad (v128.load (local.get $g)))
+              ;; m1: top right beats top left; m2: bottom left beats both; m3: bottom right beats all three.
+              (local.set $m1 (f32x4.gt (local.get $b) (local.get $a)))
+              (local.set $best (v128.bitselect (local.get $b) (local.get $a) (local.get $m1)))
+              (local.set $m2 (f32x4.gt (local.get $c) (local.get $best)))
+              (local.set $best (v128.bitselect (local.get $c) (local.get $best) (local.get $m2)))
+              (local.set $m3 (f32x4.gt (local.get $d) (local.get $best)))
+              (v128.store (i32.add (local.get $dx) (local.get $tl))
+                (v128.andnot (local.get $grad)
+                  (v128.or (v128.or (local.get $m1) (local.get $m2)) (local.get $m3))))
+              (v128.store (i32.add (local.get $dx) (i32.add (local.get $tl) (local.get $channelBytes)))
+                (v128.and (local.get $grad)
+                  (v128.andnot (local.get $m1) (v128.or (local.get $m2) (local.get $m3)))))
+              (v128.store (i32.add (local.get $dx) (local.get $bl))
+                (v128.and (local.get $grad) (v128.andnot (local.get $m2) (local.get $m3))))
+              (v128.store (i32.add (local.get $dx) (i32.add (local.get $bl) (local.get $channelBytes)))
+                (v128.and (local.get $grad) (local.get $m3)))
+              (local.set $g (i32.add (local.get $g) (i32.const 16)))
+              (local.set $offset (i32.add (local.get $offset) (i32.const 16)))
+              (br_if $groups (i32.lt_u (local.get $offset) (local.get $channelBytes))))
+            (local.set $column (i32.add (local.get $column) (i32.const 1)))
+            (br_if $windows (i32.lt_u (local.get $column) (local.get $outWidth))))
+          (local.set $row (i32.add (local.get $row) (i32.const 1)))
+          (br_if $rows (i32.lt_u (local.get $row) (local.get $last))))))))
