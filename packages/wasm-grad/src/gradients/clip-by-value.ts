@@ -2,7 +2,6 @@ import {
   type ClipByValueAttrs,
   engine,
   type GradConfig,
-  getKernel,
   greaterEqual,
   lessEqual,
   logicalAnd,
@@ -12,6 +11,7 @@ import {
   zerosLike,
 } from '@tensorflow/tfjs-core';
 import { CLIP_BY_VALUE_GRAD } from '../kernels/clip-by-value-grad';
+import { runsOnWasmKernel } from './wasm-kernel';
 
 /**
  * The gradient of `ClipByValue` (what `tf.layers.reLU({ maxValue: 6 })` runs): on wasm one fused
@@ -26,10 +26,7 @@ export const clipByValueGradConfig: GradConfig = {
     const { clipValueMin, clipValueMax } = attrs as unknown as ClipByValueAttrs;
     return {
       x: () =>
-        engine().backendName === 'wasm' &&
-        x.dtype === 'float32' &&
-        gradient.dtype === 'float32' &&
-        getKernel(CLIP_BY_VALUE_GRAD, 'wasm')
+        runsOnWasmKernel(CLIP_BY_VALUE_GRAD, x, gradient)
           ? (engine().runKernel(CLIP_BY_VALUE_GRAD, { dy: gradient, x }, {
               clipValueMin,
               clipValueMax,

@@ -3,13 +3,13 @@ import {
   engine,
   exp,
   type GradConfig,
-  getKernel,
   mul,
   neg,
   square,
   type Tensor,
 } from '@tensorflow/tfjs-core';
 import { ERF_GRAD } from '../kernels/erf';
+import { runsOnWasmKernel } from './wasm-kernel';
 
 /**
  * The gradient of `Erf` (GELU's, as tf.layers computes it): on wasm one kernel for float32, elsewhere
@@ -23,10 +23,7 @@ export const erfGradConfig: GradConfig = {
     const [x] = saved as [Tensor];
     return {
       x: () =>
-        engine().backendName === 'wasm' &&
-        x.dtype === 'float32' &&
-        gradient.dtype === 'float32' &&
-        getKernel(ERF_GRAD, 'wasm')
+        runsOnWasmKernel(ERF_GRAD, x, gradient)
           ? (engine().runKernel(ERF_GRAD, { dy: gradient, x }) as Tensor)
           : mul(gradient, mul(exp(neg(square(x))), 2 / Math.sqrt(Math.PI))),
     };
