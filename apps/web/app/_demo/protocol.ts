@@ -23,7 +23,7 @@ export const DEMO_MODELS = [
     whenUnavailable: {
       text: 'No CIFAR-10 model is in models/ yet. Train one, write its card, then rebuild the app:',
       command:
-        'imgcls train --data cifar10-jpg.tar.gz --arch airbench --epochs 10 --batch-size 256 --lr 0.375 --optimizer sgd --momentum 0.85 --weight-decay 0.0089 --bias-lr-scale 64 --schedule triangular --augment --crop-padding 2 --alternate-flip --lookahead --clip-norm 1000 --label-smoothing 0.2 --tta flip-translate',
+        'imgcls train --data cifar10-jpg.tar.gz --arch airbench --epochs 20 --batch-size 256 --lr 0.375 --optimizer sgd --momentum 0.85 --weight-decay 0.0089 --bias-lr-scale 64 --schedule triangular --augment --crop-padding 2 --alternate-flip --lookahead --clip-norm 1000 --label-smoothing 0.2 --tta flip-translate',
     },
   },
 ] as const;
