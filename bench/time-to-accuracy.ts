@@ -5,9 +5,10 @@
  * at a constant 0.001, batch 32, no augmentation, no label smoothing). `--recipe resnet9` or `seedcnn`
  * measures the recipe of `models/cifar10-resnet9` or `models/cifar10-seedcnn` instead. Both train on
  * wasm with @imgcls/wasm-grad; validation is single-view (no test-time augmentation).
- * Usage: node --conditions=@imgcls/source --import tsx time-to-accuracy.ts [--epochs 10] [--limit N]
+ * Usage: node --conditions=@imgcls/source --import tsx time-to-accuracy.ts [--epochs N] [--limit N]
  *   [--threads N] [--recipe airbench|resnet9|seedcnn] [--checkpoints <dir>]
- *   --epochs sets both runs' length (the schedules span it); --limit trains on a seeded subset of N
+ *   --epochs sets both runs' length (the schedules span it; by default the shipped model's epochs: 20 for
+ *   airbench, 3 for resnet9, 10 for seedcnn); --limit trains on a seeded subset of N
  *   training images (a quick check that the bench runs). --checkpoints lets the bench span processes:
  *   each run checkpoints there (and stops cleanly on Ctrl-C); the same command resumes it, and an epoch's
  *   time counts every process that ran a part of it.
@@ -66,15 +67,22 @@ interface Recipe {
   readonly prepare?: (model: tfl.LayersModel, data: TrainingData) => Promise<void>;
 }
 
+/** The recipe of a shipped model. */
+interface ShippedRecipe extends Recipe {
+  /** The epochs the shipped model trained for: the default length of both runs. */
+  readonly epochs: number;
+}
+
 const CROPS_AND_FLIPS: Augmentation = { cropPadding: 4, horizontalFlip: true, seed: 1 };
 
 /** What `imgcls train` ran for each shipped model (their MODEL_CARD.md gives the command). */
-const OURS: Record<string, Recipe> = {
+const OURS: Record<string, ShippedRecipe> = {
   airbench: {
     name: 'imgcls recipe (shipped airbench)',
     key: 'airbench',
     build: (inputShape) => airbench({ inputShape, classes: 10, seed: 1 }),
     batchSize: 256,
+    epochs: 20,
     augmentation: { cropPadding: 2, horizontalFlip: 'alternate', seed: 1 },
     labelSmoothing: 0.2,
     optimizer: () => new Sgd({ momentum: 0.85, nesterov: true, weightDecay: 0.0089 }),
@@ -91,6 +99,7 @@ const OURS: Record<string, Recipe> = {
     build: (inputShape) =>
       resNet9({ inputShape, classes: 10, seed: 1, width: 0.5, logitScale: 0.125 }),
     batchSize: 128,
+    epochs: 3,
     augmentation: CROPS_AND_FLIPS,
     labelSmoothing: 0.2,
     optimizer: () => new Sgd({ momentum: 0.9, nesterov: true, weightDecay: 5e-4 }),
@@ -102,6 +111,7 @@ const OURS: Record<string, Recipe> = {
     key: 'seedcnn',
     build: (inputShape) => seedCnn({ inputShape, classes: 10, seed: 1 }),
     batchSize: 64,
+    epochs: 10,
     augmentation: CROPS_AND_FLIPS,
     labelSmoothing: 0.1,
     optimizer: () => new AdamW({ weightDecay: 5e-4 }),
@@ -133,7 +143,7 @@ if (!archive) {
   console.log('time-to-accuracy: skipped, ../shared/data/cifar10/cifar10-jpg.tar.gz is absent');
   process.exit(0);
 }
-const epochs = option('--epochs', 10);
+const epochs = option('--epochs', ourRecipe.epochs);
 const checkpoints = process.argv.includes('--checkpoints')
   ? process.argv[process.argv.indexOf('--checkpoints') + 1]
   : undefined;
