@@ -8,6 +8,7 @@ import {
   reliabilityDiagramSvg,
   trainingCurvesSvg,
 } from '../src/index';
+import { niceTicks } from '../src/svg/ticks';
 
 /** Checks that every tag opened is closed in order: a small well-formedness test without a parser. */
 function expectWellFormed(svg: string): void {
@@ -83,5 +84,28 @@ describe('SVG pictures', () => {
     );
     expectWellFormed(curves);
     expect(curves).toContain('stroke-dasharray');
+    // Axis labels at round numbers spanning the data: losses 1.1–2.1 (from 0), epochs 1–3 (from 0).
+    const labels = (anchor: string) =>
+      [...curves.matchAll(new RegExp(`text-anchor="${anchor}">([^<]+)<`, 'g'))].map((m) => m[1]);
+    expect(labels('end')).toEqual(['0', '0.5', '1', '1.5', '2', '2.5']);
+    expect(labels('middle').slice(0, 4)).toEqual(['0', '1', '2', '3']);
+  });
+});
+
+describe('niceTicks', () => {
+  it('puts ticks at round numbers around the range', () => {
+    expect(niceTicks(0, 1.7078)).toEqual([0, 0.5, 1, 1.5, 2]);
+    expect(niceTicks(0, 20)).toEqual([0, 5, 10, 15, 20]);
+    expect(niceTicks(0, 10)).toEqual([0, 2, 4, 6, 8, 10]);
+    expect(niceTicks(0, 1)).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
+    expect(niceTicks(0, 3840)).toEqual([0, 1000, 2000, 3000, 4000]);
+    expect(niceTicks(0.3, 0.9)).toEqual([0.2, 0.4, 0.6, 0.8, 1]);
+    expect(niceTicks(-0.23, 0.41)).toEqual([-0.4, -0.2, 0, 0.2, 0.4, 0.6]);
+    expect(niceTicks(0.3, 0.6)).toEqual([0.3, 0.4, 0.5, 0.6]);
+  });
+
+  it('gives an empty range one unit', () => {
+    expect(niceTicks(0, 0)).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
+    expect(niceTicks(3, 3)).toEqual([3, 3.2, 3.4, 3.6, 3.8, 4]);
   });
 });

@@ -1,4 +1,5 @@
 import { coordinate, escapeXml, PALETTE, svgDocument } from './document';
+import { niceTicks } from './ticks';
 
 /** One curve: a named metric over epochs or steps. */
 export interface CurveSeries {
@@ -22,32 +23,31 @@ export function trainingCurvesSvg(
   const top = 40;
   const plotWidth = width - left - 190;
   const plotHeight = height - top - 50;
-  const [minX, maxX] = [
+  const xTicks = niceTicks(
     Math.min(...points.map((p) => p.x), 0),
     Math.max(...points.map((p) => p.x), 1),
-  ];
-  const [minY, maxY] = [
+  );
+  const yTicks = niceTicks(
     Math.min(...points.map((p) => p.y), 0),
-    Math.max(...points.map((p) => p.y), 1e-9),
-  ];
-  const x = (value: number) => left + ((value - minX) / (maxX - minX || 1)) * plotWidth;
-  const y = (value: number) => top + (1 - (value - minY) / (maxY - minY || 1)) * plotHeight;
+    Math.max(...points.map((p) => p.y), 0),
+  );
+  const [minX, maxX] = [xTicks[0] as number, xTicks.at(-1) as number];
+  const [minY, maxY] = [yTicks[0] as number, yTicks.at(-1) as number];
+  const x = (value: number) => left + ((value - minX) / (maxX - minX)) * plotWidth;
+  const y = (value: number) => top + (1 - (value - minY) / (maxY - minY)) * plotHeight;
   const parts: string[] = [];
-  for (let i = 0; i <= 4; i++) {
-    const value = minY + ((maxY - minY) * i) / 4;
+  for (const value of yTicks) {
     parts.push(
       `<line x1="${left}" y1="${coordinate(y(value))}" x2="${left + plotWidth}" y2="${coordinate(y(value))}" stroke="#dddddd"/>`,
     );
     parts.push(
-      `<text x="${left - 6}" y="${coordinate(y(value) + 4)}" font-size="11" text-anchor="end">${Number(value.toPrecision(3))}</text>`,
+      `<text x="${left - 6}" y="${coordinate(y(value) + 4)}" font-size="11" text-anchor="end">${value}</text>`,
     );
   }
-  for (let i = 0; i <= 4; i++) {
-    const value = minX + ((maxX - minX) * i) / 4;
+  for (const value of xTicks)
     parts.push(
-      `<text x="${coordinate(x(value))}" y="${top + plotHeight + 16}" font-size="11" text-anchor="middle">${Number(value.toPrecision(3))}</text>`,
+      `<text x="${coordinate(x(value))}" y="${top + plotHeight + 16}" font-size="11" text-anchor="middle">${value}</text>`,
     );
-  }
   series.forEach((s, index) => {
     const colour = PALETTE[index % PALETTE.length] as string;
     const path = s.points
