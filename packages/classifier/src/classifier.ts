@@ -4,7 +4,11 @@ import {
   compileLayersModel,
   ModelLoadError,
   type ModelMetadata,
+  type ModelReference,
+  type ModelSourceKind,
+  type ResolveOptions,
 } from '@imgcls/models';
+import { modelStore } from '@imgcls/models/store';
 import {
   type DecodedImage,
   decodeImage,
@@ -20,7 +24,6 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { type BackendChoice, type BackendOptions, selectBackend, wasmThreadCount } from './backend';
 import { DisposedError } from './errors';
 import { Explainer, type ExplainOptions, type Explanation } from './explain';
-import { type ModelReference, resolveSource, type SourceOptions } from './source';
 
 /**
  * An image to classify: whatever `@imgcls/preprocess` decodes on this platform (Node: file path,
@@ -37,8 +40,11 @@ export interface Prediction {
   readonly probability: number;
 }
 
-/** Options of {@link loadClassifier}. */
-export interface LoadOptions extends SourceOptions {
+/**
+ * Options of {@link loadClassifier}: where the model comes from (any field of `modelSettings`, for this
+ * call only, and `labels` for a `.tflite` file) and how it runs.
+ */
+export interface LoadOptions extends ResolveOptions {
   /** Backend to run on; `'auto'` (default) picks tfjs-node when installed, else wasm (Node) or webgl/wasm (browser). */
   readonly backend?: BackendChoice;
   /** wasm in Node: XNNPACK threads, see {@link BackendOptions.threads} (default 1). */
@@ -59,7 +65,10 @@ export interface LoadOptions extends SourceOptions {
 export interface ClassifierInfo {
   readonly id: string;
   readonly name: string;
+  /** The folder or URL the model was loaded from (`IOHandler` for one given directly). */
   readonly origin: string;
+  /** Which source of the model store served it: a caller's path or URL, the models folder, the installed package, the CDN or mirror… */
+  readonly source: ModelSourceKind;
   readonly format: ModelMetadata['format'];
   readonly backend: string;
   /** Threads the wasm backend computes with, in Node (absent on other backends and in browsers). */
@@ -102,12 +111,15 @@ type LoadedModel = tfl.LayersModel | tfconv.GraphModel;
 
 /**
  * Loads a classifier: a registry id (`'mobilenet-v2'`, `'cifar10'`), an http(s) URL of a model.json
- * (downloaded once into a cache in Node), a local folder, or an IOHandler. The model's metadata decides
+ * or `.tflite` (downloaded once into the cache), a folder, or an IOHandler. Registry ids come from the
+ * model store, in order: the models folder, the installed model package (Node), the pinned package on
+ * the npm CDN or mirror (see `modelSettings`). The model's metadata decides
  * its preprocessing and labels; the label count is checked against the output units; the model is
  * warmed up before this resolves.
  *
  * @throws ModelLoadError, LabelMismatchError, InvalidMetadataError, UnknownModelError,
- *   DownloadError/OfflineError/ChecksumMismatchError, BackendUnavailableError.
+ *   ModelNotFoundError, ModelPackageVersionError, DownloadError/OfflineError/ChecksumMismatchError,
+ *   BackendUnavailableError, InvalidArgumentError.
  */
 export async function loadClassifier(
   reference: ModelReference,
@@ -123,7 +135,7 @@ export async function loadClassifier(
     options.threads !== undefined ? { threads: options.threads } : {},
   );
   const threads = backend === 'wasm' ? await wasmThreadCount() : undefined;
-  const resolved = await resolveSource(reference, options);
+  const resolved = await modelStore.resolve(reference, options);
   const metadata = options.metadata ?? resolved.metadata;
   if (!metadata) {
     throw new ModelLoadError(
@@ -146,7 +158,7 @@ export async function loadClassifier(
   const classifier = new Classifier(
     model,
     metadata,
-    resolved.origin,
+    { origin: resolved.origin, source: resolved.source },
     { backend, ...(threads !== undefined ? { threads } : {}) },
     options.maxPixels,
     views === 'none' ? undefined : (views ?? metadata.testTimeAugmentation),
@@ -170,7 +182,8 @@ class Classifier implements ImageClassifier {
   constructor(
     private readonly model: LoadedModel,
     readonly metadata: ModelMetadata,
-    private readonly origin: string,
+    /** Where the model came from, for info(). */
+    private readonly served: Pick<ClassifierInfo, 'origin' | 'source'>,
     /** Where it runs: the backend's name and, on wasm, its thread count. */
     private readonly runtime: Pick<ClassifierInfo, 'backend' | 'threads'>,
     private readonly maxPixels: number | undefined,
@@ -258,7 +271,7 @@ class Classifier implements ImageClassifier {
     return {
       id: this.metadata.id,
       name: this.metadata.name,
-      origin: this.origin,
+      ...this.served,
       format: this.metadata.format,
       ...this.runtime,
       inputSize: { height: this.metadata.preset.height, width: this.metadata.preset.width },

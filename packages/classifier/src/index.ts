@@ -1,3 +1,11 @@
+// Where models come from, re-exported so a classifier user configures it without importing @imgcls/models.
+export {
+  CDN_LAYOUTS,
+  type ModelReference,
+  type ModelSourceKind,
+  type ModelStoreSettings,
+  modelSettings,
+} from '@imgcls/models';
 export { AUTO_ORDER, type BackendChoice, type BackendOptions, selectBackend } from './backend';
 export {
   type ClassifierInfo,
@@ -15,4 +23,3 @@ export {
 } from './errors';
 export type { ExplainOptions, Explanation, Heatmap, RgbaImage } from './explain';
 export { blendHeatmap, type CamMethod, jetColour } from './gradcam';
-export type { ModelReference } from './source';

@@ -228,3 +228,25 @@ describe('loadClassifier', () => {
     expect(() => classifier.info()).toThrow(/disposed/);
   });
 });
+
+describe('loadClassifier with a built-in id', () => {
+  it('loads cifar10 from its installed model package, exactly as the repository folder, and says so', async () => {
+    const images = await Promise.all(
+      [
+        { r: 200, g: 30, b: 40 },
+        { r: 20, g: 180, b: 90 },
+        { r: 70, g: 60, b: 220 },
+      ].map((colour) => png(colour, 32, 32)),
+    );
+    const packaged = await loadClassifier('cifar10', { allowRemote: false });
+    const folder = await loadClassifier(
+      join(import.meta.dirname, '../../../models/cifar10-airbench'),
+    );
+    expect(packaged.info().source).toBe('package');
+    expect(folder.info().source).toBe('path');
+    expect(packaged.info().id).toBe('cifar10-airbench');
+    expect(await packaged.probabilities(images)).toEqual(await folder.probabilities(images));
+    packaged.dispose();
+    folder.dispose();
+  });
+});

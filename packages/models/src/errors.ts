@@ -59,3 +59,29 @@ export class QuantizationError extends ImgclsError {
     super('QUANTIZATION_FAILED', message, options);
   }
 }
+
+/** A registry id was found in none of the places the model store looks, in the order it looks. */
+export class ModelNotFoundError extends ImgclsError {
+  constructor(
+    readonly id: string,
+    /** Each place looked at, and why it did not serve the model. */
+    readonly tried: readonly string[],
+    hint: string,
+  ) {
+    super('MODEL_NOT_FOUND', `No copy of "${id}" could be used: ${tried.join('; ')}. ${hint}`);
+  }
+}
+
+/** The installed model package is not the version this release of @imgcls/models is pinned to. */
+export class ModelPackageVersionError extends ImgclsError {
+  constructor(
+    readonly packageName: string,
+    readonly installed: string,
+    readonly expected: string,
+  ) {
+    super(
+      'MODEL_PACKAGE_VERSION',
+      `${packageName}@${installed} is installed, but this @imgcls/models is pinned to ${expected}: run \`npm install ${packageName}@${expected}\` (or upgrade @imgcls/models to the release that pins ${installed}).`,
+    );
+  }
+}

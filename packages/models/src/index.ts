@@ -4,6 +4,8 @@ export {
   InvalidMetadataError,
   LabelMismatchError,
   ModelLoadError,
+  ModelNotFoundError,
+  ModelPackageVersionError,
   QuantizationError,
   UnknownModelError,
 } from './errors';
@@ -11,6 +13,7 @@ export * from './inference/index';
 export {
   BROWSER_CACHE_NAME,
   type BrowserCachedModel,
+  type BrowserCachedModelOptions,
   type BrowserCacheOptions,
   browserCachedModel,
   fetchToBrowserCache,
@@ -30,9 +33,27 @@ export {
 export * from './quantization/index';
 export {
   type ModelSource,
+  modelFolderName,
   type RegisteredModel,
   registeredModels,
   registerModel,
   resolveModel,
 } from './registry';
+export { type FilePin, type FilePins, MODEL_PACKAGES, type ModelPackagePin } from './store/pins';
+export {
+  CDN_LAYOUTS,
+  DEFAULT_MODEL_SETTINGS,
+  type ModelStoreOptions,
+  type ModelStoreSettings,
+  modelSettings,
+  packageFileUrl,
+} from './store/settings';
+export type {
+  ModelLocation,
+  ModelReference,
+  ModelSourceKind,
+  ModelStore,
+  ResolvedModel,
+  ResolveOptions,
+} from './store/store';
 export * from './tflite/index';

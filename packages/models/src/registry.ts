@@ -2,12 +2,15 @@ import { PRESETS } from '@imgcls/preprocess';
 import { UnknownModelError } from './errors';
 import { IMAGENET_LABELS } from './labels/imagenet';
 import type { ModelMetadata } from './metadata';
+import { type ModelPackagePin, modelPackage } from './store/pins';
 
-/** Where a registered model's files are: a hosted model.json, or a folder on disk. */
+/**
+ * Where a registered model's files are: a hosted model.json (its SHA-256 pinned when known), or an
+ * exact version of an npm model package (every file pinned), installed or fetched from an npm CDN.
+ */
 export type ModelSource =
   | { readonly kind: 'url'; readonly url: string; readonly sha256?: string }
-  /** A folder with model.json + metadata.json, relative to `IMGCLS_MODELS_DIR` (default: ./models). */
-  | { readonly kind: 'directory'; readonly directory: string };
+  | { readonly kind: 'package'; readonly package: ModelPackagePin };
 
 /** A model known by id: where to get it and, for hosted models without metadata.json, its metadata. */
 export interface RegisteredModel {
@@ -18,13 +21,23 @@ export interface RegisteredModel {
   readonly metadata?: ModelMetadata;
 }
 
+/** The folder name a registered model has in a models folder: its package's folder, else its id. */
+export function modelFolderName(entry: RegisteredModel): string {
+  return entry.source.kind === 'package' ? entry.source.package.folder : entry.id;
+}
+
+const shipped = (folder: string): ModelSource => ({
+  kind: 'package',
+  package: modelPackage(folder),
+});
+
 const BUILT_IN: readonly RegisteredModel[] = [
   {
     id: 'mobilenet-v2',
     description:
       'MobileNetV2 1.0/224 pretrained on ImageNet (1000 classes), the TF.js team’s hosted graph model.',
-    // Its SHA-256 could not be measured from this project's network (no access to Google storage);
-    // it is pinned on first download by the cache instead of here.
+    // Its SHA-256 cannot be measured from this project's network (no access to Google storage), so
+    // unlike the model packages it is not pinned here.
     source: {
       kind: 'url',
       url: 'https://storage.googleapis.com/tfjs-models/savedmodel/mobilenet_v2_1.0_224/model.json',
@@ -48,20 +61,26 @@ const BUILT_IN: readonly RegisteredModel[] = [
   {
     id: 'cifar10',
     description:
-      'airbench94’s network trained from scratch on CIFAR-10 by @imgcls/train, served with flip-translate test-time augmentation (models/cifar10-airbench).',
-    source: { kind: 'directory', directory: 'cifar10-airbench' },
+      'airbench94’s network trained from scratch on CIFAR-10 by @imgcls/train, served with flip-translate test-time augmentation (@imgcls/model-cifar10-airbench).',
+    source: shipped('cifar10-airbench'),
   },
   {
     id: 'cifar10-resnet9',
     description:
-      'A half-width ResNet-9 trained from scratch on CIFAR-10 by @imgcls/train (models/cifar10-resnet9).',
-    source: { kind: 'directory', directory: 'cifar10-resnet9' },
+      'A half-width ResNet-9 trained from scratch on CIFAR-10 by @imgcls/train (@imgcls/model-cifar10-resnet9).',
+    source: shipped('cifar10-resnet9'),
   },
   {
     id: 'cifar10-seedcnn',
     description:
-      'The original prototype’s 4-block CNN, trained on CIFAR-10 with our recipe (models/cifar10-seedcnn).',
-    source: { kind: 'directory', directory: 'cifar10-seedcnn' },
+      'The original prototype’s 4-block CNN, trained on CIFAR-10 with our recipe (@imgcls/model-cifar10-seedcnn).',
+    source: shipped('cifar10-seedcnn'),
+  },
+  {
+    id: 'cifar10-seedcnn-uint8',
+    description:
+      'cifar10-seedcnn with its weights stored as uint8: a quarter of the size, the same test accuracy (@imgcls/model-cifar10-seedcnn-uint8).',
+    source: shipped('cifar10-seedcnn-uint8'),
   },
 ];
 

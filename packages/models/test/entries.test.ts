@@ -9,7 +9,7 @@ const PACKAGE_DIRECTORY = join(dirname(fileURLToPath(import.meta.url)), '..');
 describe('package entries', () => {
   it('share one model registry between @imgcls/models and @imgcls/models/node, in ESM and CommonJS', () => {
     const entry =
-      "{ id: 'shared-entry', description: 'test', source: { kind: 'directory', directory: 'x' } }";
+      "{ id: 'shared-entry', description: 'test', source: { kind: 'url', url: 'https://example.com/model.json' } }";
     const scripts = {
       module: [
         "import { registerModel } from '@imgcls/models';",

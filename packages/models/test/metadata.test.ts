@@ -111,6 +111,7 @@ describe('labels and registry', () => {
       'cifar10',
       'cifar10-resnet9',
       'cifar10-seedcnn',
+      'cifar10-seedcnn-uint8',
       'acme-flowers',
     ]);
   });

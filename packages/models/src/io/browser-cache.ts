@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ModelLoadError } from '../errors';
 import { METADATA_FILE, type ModelMetadata, parseModelMetadata } from '../metadata';
+import type { FilePins } from '../store/pins';
 import { ChecksumMismatchError, DownloadError, OfflineError, unlessAbsent } from './errors';
+import { asModelJson, checkShardBytes, parseJsonFile, pinnedFile } from './model-json';
 
 /** Options of {@link fetchToBrowserCache} and {@link browserCachedModel}. */
 export interface BrowserCacheOptions {
@@ -101,51 +102,84 @@ export interface BrowserCachedModel {
   readonly metadata?: ModelMetadata;
 }
 
+/** Options of {@link browserCachedModel}: those of the cache, and the pins of the model's files. */
+export interface BrowserCachedModelOptions extends BrowserCacheOptions {
+  /**
+   * SHA-256 (and size) of each file by its path relative to model.json: every file fetched must be
+   * pinned and match. Without it, `sha256` pins model.json.
+   */
+  readonly files?: FilePins;
+}
+
 /**
  * Downloads a TF.js model (model.json, its weight shards, and metadata.json when present) into Cache
- * Storage once, then loads it from there; `offline` serves only from the cache. `sha256` pins model.json;
- * every shard is checked against the checksum recorded when it was cached.
+ * Storage once, then loads it from there; `offline` serves only from the cache. Every shard is checked
+ * against its pin, or the checksum recorded when it was cached. A file that turns out not to be what it
+ * claims (an HTML page, a truncated shard) is deleted from the cache before the error.
  *
- * @throws DownloadError, ChecksumMismatchError, OfflineError, ModelLoadError (not a model.json).
+ * @throws DownloadError, ChecksumMismatchError, OfflineError, ModelLoadError.
  */
 export async function browserCachedModel(
   modelJsonUrl: string,
-  options: BrowserCacheOptions = {},
+  options: BrowserCachedModelOptions = {},
 ): Promise<BrowserCachedModel> {
-  const modelJson = parseJson(
-    await fetchToBrowserCache(modelJsonUrl, options),
+  const { files, sha256: _pinsModelJsonOnly, ...cacheOptions } = options;
+  const pinned = (path: string) =>
+    files
+      ? { ...cacheOptions, sha256: pinnedFile(files, path, modelJsonUrl).sha256 }
+      : cacheOptions;
+  const fetchFile = (path: string) => {
+    const url = new URL(path, modelJsonUrl).href;
+    return fetchToBrowserCache(url, pinned(path)).then((bytes) => ({ url, bytes }));
+  };
+  const storage = options.cacheStorage ?? globalThis.caches;
+  const evict = async (urls: readonly string[]) => {
+    const cache = await storage.open(options.cacheName ?? BROWSER_CACHE_NAME);
+    await Promise.all(urls.map((url) => cache.delete(url)));
+  };
+  const modelJsonBytes = await fetchToBrowserCache(
     modelJsonUrl,
-  ) as tf.io.ModelJSON;
-  if (!modelJson?.modelTopology || !Array.isArray(modelJson.weightsManifest))
-    throw new ModelLoadError(
-      `${modelJsonUrl} is not a TF.js model.json (it needs modelTopology and weightsManifest).`,
-    );
-  const { sha256: _pinsModelJsonOnly, ...shardOptions } = options;
+    files ? pinned('model.json') : options,
+  );
+  let modelJson: tf.io.ModelJSON;
+  try {
+    modelJson = asModelJson(parseJsonFile(decode(modelJsonBytes), modelJsonUrl), modelJsonUrl);
+  } catch (error) {
+    await evict([modelJsonUrl]);
+    throw error;
+  }
   const handler: tf.io.IOHandler = {
     load: () =>
       tf.io.getModelArtifactsForJSON(modelJson, async (manifest) => {
-        const shards = await Promise.all(
-          manifest
-            .flatMap((group) => group.paths)
-            .map((path) => fetchToBrowserCache(new URL(path, modelJsonUrl).href, shardOptions)),
-        );
-        return [manifest.flatMap((group) => group.weights), tf.io.concatenateArrayBuffers(shards)];
+        const shards = await Promise.all(manifest.flatMap((group) => group.paths).map(fetchFile));
+        try {
+          checkShardBytes(
+            manifest,
+            shards.map((shard) => shard.bytes.byteLength),
+            modelJsonUrl,
+          );
+        } catch (error) {
+          await evict(shards.map((shard) => shard.url));
+          throw error;
+        }
+        return [
+          manifest.flatMap((group) => group.weights),
+          tf.io.concatenateArrayBuffers(shards.map((shard) => shard.bytes)),
+        ];
       }),
   };
   // metadata.json is optional beside a hosted model: absent (404) or not cached offline means none.
-  const metadataBytes = await unlessAbsent(
-    fetchToBrowserCache(new URL(METADATA_FILE, modelJsonUrl).href, shardOptions),
-  );
-  if (!metadataBytes) return { handler };
-  return { handler, metadata: parseModelMetadata(parseJson(metadataBytes, METADATA_FILE)) };
-}
-
-function parseJson(bytes: ArrayBuffer, what: string): unknown {
+  const metadataFile = await unlessAbsent(fetchFile(METADATA_FILE));
+  if (!metadataFile) return { handler };
   try {
-    return JSON.parse(new TextDecoder().decode(bytes));
+    return {
+      handler,
+      metadata: parseModelMetadata(parseJsonFile(decode(metadataFile.bytes), metadataFile.url)),
+    };
   } catch (error) {
-    throw new ModelLoadError(`${what} is not valid JSON: ${(error as Error).message}`, {
-      cause: error,
-    });
+    await evict([metadataFile.url]);
+    throw error;
   }
 }
+
+const decode = (bytes: ArrayBuffer) => new TextDecoder().decode(bytes);

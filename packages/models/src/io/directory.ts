@@ -3,8 +3,10 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { ModelLoadError } from '../errors';
 import { METADATA_FILE, type ModelMetadata, parseModelMetadata } from '../metadata';
+import type { FilePins } from '../store/pins';
 import { unlessAbsent } from './errors';
 import { type FetchToCacheOptions, fetchToCache } from './fetch-to-cache';
+import { asModelJson, checkShardBytes, parseJsonFile, pinnedFile } from './model-json';
 
 /** The weight file name {@link directoryHandler} writes (one shard). */
 const WEIGHTS_FILE = 'weights.bin';
@@ -29,13 +31,7 @@ async function readJson(path: string, what: string): Promise<unknown> {
       cause: error,
     });
   }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new ModelLoadError(`${path} is not valid JSON: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
+  return parseJsonFile(text, path);
 }
 
 /** Artefacts from a parsed model.json whose weight paths resolve through `readShard`. */
@@ -44,20 +40,14 @@ async function artifactsFrom(
   where: string,
   readShard: (path: string) => Promise<ArrayBuffer>,
 ): Promise<tf.io.ModelArtifacts> {
-  const json = modelJson as tf.io.ModelJSON;
-  if (
-    typeof json !== 'object' ||
-    json === null ||
-    !json.modelTopology ||
-    !Array.isArray(json.weightsManifest)
-  ) {
-    throw new ModelLoadError(
-      `${where} is not a TF.js model.json (it needs modelTopology and weightsManifest).`,
-    );
-  }
-  return tf.io.getModelArtifactsForJSON(json, async (manifest) => {
+  return tf.io.getModelArtifactsForJSON(asModelJson(modelJson, where), async (manifest) => {
     const specs = manifest.flatMap((group) => group.weights);
     const shards = await Promise.all(manifest.flatMap((group) => group.paths).map(readShard));
+    checkShardBytes(
+      manifest,
+      shards.map((shard) => shard.byteLength),
+      where,
+    );
     return [specs, joinBuffers(shards)];
   });
 }
@@ -155,35 +145,100 @@ export interface CachedModel {
   readonly metadata?: ModelMetadata;
 }
 
+/** Options of {@link cachedModel}: those of the download cache, and the pins of the model's files. */
+export interface CachedModelOptions extends FetchToCacheOptions {
+  /**
+   * SHA-256 (and size) of each file by its path relative to model.json (`model.json`, the shards,
+   * `metadata.json`): every file fetched must be pinned and match. Without it, `sha256` pins model.json.
+   */
+  readonly files?: FilePins;
+  /** Bytes downloaded so far over all of the model's files, of their pinned total (else undefined). */
+  readonly onProgress?: (loaded: number, total: number | undefined) => void;
+}
+
 /**
  * Downloads a TF.js model (model.json, its shards, and metadata.json when present) into the cache
- * once, then loads it from there; `offline` serves only from the cache. `sha256` pins model.json.
+ * once, then loads it from there; `offline` serves only from the cache. A file that turns out not to
+ * be what it claims (an HTML page, a truncated shard) is removed from the cache before the error, so
+ * the next load from a good source succeeds.
+ *
+ * @throws DownloadError, OfflineError, ChecksumMismatchError, ModelLoadError.
  */
 export async function cachedModel(
   modelJsonUrl: string,
-  options: FetchToCacheOptions = {},
+  options: CachedModelOptions = {},
 ): Promise<CachedModel> {
-  const modelJsonPath = await fetchToCache(modelJsonUrl, options);
-  const modelJson = await readJson(modelJsonPath, 'model.json');
-  const shardOptions: FetchToCacheOptions = { ...options, sha256: undefined, md5: undefined };
+  const { files, ...cacheOptions } = options;
+  const unpinned = { ...cacheOptions, sha256: undefined, md5: undefined };
+  const pinned = (path: string) =>
+    files ? { ...cacheOptions, sha256: pinnedFile(files, path, modelJsonUrl).sha256 } : unpinned;
+  const progress = modelProgress(options, files);
+  const fetchFile = (path: string) => {
+    const url = new URL(path, modelJsonUrl).href;
+    return fetchToCache(url, { ...pinned(path), ...progress(url) });
+  };
+  const modelJsonPath = await fetchToCache(modelJsonUrl, {
+    ...(files ? pinned('model.json') : cacheOptions),
+    ...progress(modelJsonUrl),
+  });
+  const modelJson = await evictUnless(modelJsonPath, async () =>
+    asModelJson(await readJson(modelJsonPath, 'model.json'), modelJsonUrl),
+  );
+  const shardPaths = modelJson.weightsManifest.flatMap((group) => group.paths);
   const handler: tf.io.IOHandler = {
-    load: () =>
-      artifactsFrom(modelJson, modelJsonUrl, async (path) => {
-        const bytes = await readFile(
-          await fetchToCache(new URL(path, modelJsonUrl).href, shardOptions),
-        );
-        return bytes.buffer.slice(
-          bytes.byteOffset,
-          bytes.byteOffset + bytes.byteLength,
-        ) as ArrayBuffer;
-      }),
+    load: async () => {
+      const cached = await Promise.all(shardPaths.map(fetchFile));
+      return evictUnless(cached, () =>
+        artifactsFrom(modelJson, modelJsonUrl, async (path) => {
+          const bytes = await readFile(cached[shardPaths.indexOf(path)] as string);
+          return bytes.buffer.slice(
+            bytes.byteOffset,
+            bytes.byteOffset + bytes.byteLength,
+          ) as ArrayBuffer;
+        }),
+      );
+    },
   };
   // metadata.json is optional beside a hosted model: absent (404) or not cached offline means none.
-  const metadataPath = await unlessAbsent(
-    fetchToCache(new URL(METADATA_FILE, modelJsonUrl).href, shardOptions),
+  const metadataPath = await unlessAbsent(fetchFile(METADATA_FILE));
+  if (!metadataPath) return { handler };
+  const metadata = await evictUnless(metadataPath, async () =>
+    parseModelMetadata(await readJson(metadataPath, METADATA_FILE)),
   );
-  const metadata = metadataPath
-    ? parseModelMetadata(await readJson(metadataPath, METADATA_FILE))
+  return { handler, metadata };
+}
+
+/**
+ * Per-file progress options that report the whole model's bytes to `onProgress`: loaded over all files,
+ * of the pinned total (unknown without pins).
+ */
+function modelProgress(options: CachedModelOptions, files: FilePins | undefined) {
+  const report = options.onProgress;
+  if (!report) return () => ({});
+  const pinnedTotal = files
+    ? Object.values(files).reduce((sum, pin) => sum + (pin.bytes ?? 0), 0)
     : undefined;
-  return metadata ? { handler, metadata } : { handler };
+  const loadedByUrl = new Map<string, number>();
+  return (url: string) => ({
+    onProgress: (loaded: number) => {
+      loadedByUrl.set(url, loaded);
+      report(
+        [...loadedByUrl.values()].reduce((sum, bytes) => sum + bytes, 0),
+        pinnedTotal,
+      );
+    },
+  });
+}
+
+/** Runs `check`; when it fails, the cached files it read are deleted so they are fetched afresh next time. */
+async function evictUnless<T>(
+  paths: string | readonly string[],
+  check: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await check();
+  } catch (error) {
+    await Promise.all([paths].flat().map((path) => rm(path, { force: true })));
+    throw error;
+  }
 }

@@ -19,10 +19,12 @@ export class ChecksumMismatchError extends ImgclsError {
     readonly algorithm: 'sha256' | 'md5',
     readonly expected: string,
     readonly actual: string,
+    /** What to do about it; by default, what a mismatched download means. */
+    advice = 'The download is corrupt or the file changed upstream; nothing was cached.',
   ) {
     super(
       'CHECKSUM_MISMATCH',
-      `${url}: ${algorithm} is ${actual}, expected ${expected}. The download is corrupt or the file changed upstream; nothing was cached.`,
+      `${url}: ${algorithm} is ${actual}, expected ${expected}. ${advice}`,
     );
   }
 }

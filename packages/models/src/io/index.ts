@@ -1,5 +1,6 @@
 export {
   type CachedModel,
+  type CachedModelOptions,
   cachedModel,
   directoryHandler,
   readMetadata,

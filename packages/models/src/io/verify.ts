@@ -4,6 +4,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
 import { METADATA_FILE, parseModelMetadata } from '../metadata';
+import { expectedWeightBytes } from './model-json';
 
 /** One check of {@link verifyModelDirectory}: what was checked, whether it passed, and why not. */
 export interface ModelCheck {
@@ -20,23 +21,6 @@ export interface ModelVerification {
   readonly checks: readonly ModelCheck[];
   /** SHA-256 of the weight shards as found on disk, when they could all be read. */
   readonly weightsSha256?: string;
-}
-
-/** Bytes per stored value of a weight: its quantised dtype when quantised, else its dtype. */
-const BYTES: Readonly<Record<string, number>> = {
-  float32: 4,
-  int32: 4,
-  bool: 1,
-  complex64: 8,
-  uint8: 1,
-  uint16: 2,
-  float16: 2,
-};
-
-function expectedBytes(spec: tf.io.WeightsManifestEntry): number | undefined {
-  const perValue = BYTES[spec.quantization?.dtype ?? spec.dtype];
-  if (perValue === undefined) return undefined;
-  return spec.shape.reduce((product, size) => product * size, 1) * perValue;
 }
 
 /**
@@ -105,7 +89,9 @@ export async function verifyModelDirectory(directory: string): Promise<ModelVeri
       );
     });
     shardsReadable = sizes.every((size) => size !== undefined);
-    const expected = modelJson.weightsManifest.flatMap((group) => group.weights).map(expectedBytes);
+    const expected = modelJson.weightsManifest
+      .flatMap((group) => group.weights)
+      .map(expectedWeightBytes);
     if (shardsReadable && expected.every((bytes) => bytes !== undefined)) {
       const want = (expected as number[]).reduce((sum, bytes) => sum + bytes, 0);
       const have = (sizes as number[]).reduce((sum, bytes) => sum + bytes, 0);
