@@ -17,7 +17,7 @@ import {
   registerModel,
 } from '../src/index';
 import { directoryHandler, writeMetadata } from '../src/node';
-import { modelStore, pullModel } from '../src/store-node';
+import { mirrorModelPackages, modelStore, pullModel } from '../src/store-node';
 import { useWasm } from './setup';
 
 const MODELS_DIR = join(import.meta.dirname, '../../../models');
@@ -274,6 +274,45 @@ describe('model store in Node', () => {
     );
     expect(progress.at(-1)).toEqual([total, total]);
     for (const file of pulled.files) expect(existsSync(file.path)).toBe(true);
+  });
+
+  it('tells where the remote copy of an id is and whether the cache holds it', async () => {
+    const cache = cacheDir();
+    const url = `${cdn.url}/npm/${FIXTURE.name}@${FIXTURE.version}/model.json`;
+    expect(await modelStore.remote('store-fixture', { ...remote(), cacheDir: cache })).toEqual({
+      url,
+      cached: false,
+    });
+    await pullModel('store-fixture', { ...remote(), cacheDir: cache });
+    expect(await modelStore.remote('store-fixture', { ...remote(), cacheDir: cache })).toEqual({
+      url,
+      cached: true,
+    });
+  });
+
+  it('mirrors installed packages in the CDN layout, which then serves them as a CDN would', async () => {
+    const mirror = mkdtempSync(join(tmpdir(), 'imgcls-mirror-'));
+    const pin = MODEL_PACKAGES['cifar10-seedcnn'] as NonNullable<(typeof MODEL_PACKAGES)[string]>;
+    expect(await mirrorModelPackages(['cifar10-seedcnn'], mirror)).toEqual([
+      join('npm', `${pin.name}@${pin.version}`),
+    ]);
+    const server = await startCdnServer({
+      [`${pin.name}@${pin.version}`]: join(mirror, 'npm', `${pin.name}@${pin.version}`),
+    });
+    try {
+      const pulled = await pullModel('cifar10-seedcnn', {
+        remoteHost: server.url,
+        cacheDir: cacheDir(),
+      });
+      expect(pulled.files.map((file) => file.sha256)).toEqual(
+        Object.values(pin.files).map((file) => file.sha256),
+      );
+    } finally {
+      await server.close();
+    }
+    expect((await caught(mirrorModelPackages(['store-fixture'], mirror))).code).toBe(
+      'MODEL_NOT_FOUND',
+    );
   });
 
   it('keeps tf.memory().numTensors flat across repeated loads', async () => {

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
-import { ModelPackageVersionError } from '../errors';
+import { ModelNotFoundError, ModelPackageVersionError } from '../errors';
 import { cachedModel, directoryHandler, readMetadata } from '../io/directory';
 import { ChecksumMismatchError } from '../io/errors';
 import { cachePathFor, defaultCacheDir, hashFile } from '../io/fetch-to-cache';
@@ -161,4 +161,42 @@ export async function pullModel(
   const pinnedFiles = Object.keys(remote.files ?? {}).length;
   const pinned = pinnedFiles === 0 ? 'nothing' : pinnedFiles === 1 ? 'model.json' : 'every file';
   return { url: remote.url, cacheDir, files, pinned };
+}
+
+/**
+ * Lays the installed model packages of the given registry ids out under `directory` in the CDN's URL
+ * layout (`<directory>/npm/<name>@<version>/<file>`, only the pinned files, each verified), so a web
+ * server can act as the mirror that `remoteHost` names: what an offline or self-hosted app serves.
+ *
+ * @returns the package folders written, relative to `directory`.
+ * @throws UnknownModelError, ModelNotFoundError (a package that is not installed), ModelPackageVersionError, ChecksumMismatchError.
+ */
+export async function mirrorModelPackages(
+  ids: readonly string[],
+  directory: string,
+): Promise<string[]> {
+  const written: string[] = [];
+  for (const id of ids) {
+    const entry = resolveModel(id);
+    if (entry.source.kind !== 'package')
+      throw new ModelNotFoundError(
+        id,
+        ['it is a hosted model, not a model package'],
+        'Mirror model packages only.',
+      );
+    const pin = entry.source.package;
+    const installed = await installedPackage(pin);
+    if (!installed)
+      throw new ModelNotFoundError(
+        id,
+        [`${pin.name} is not installed`],
+        nodePlatform.notFoundHint(entry),
+      );
+    const target = join(directory, 'npm', `${pin.name}@${pin.version}`);
+    await mkdir(target, { recursive: true });
+    for (const file of Object.keys(pin.files))
+      await copyFile(join(installed, file), join(target, file));
+    written.push(join('npm', `${pin.name}@${pin.version}`));
+  }
+  return written;
 }

@@ -55,6 +55,13 @@ export interface ModelStore {
    */
   locate(id: string, options?: ModelStoreOptions): Promise<ModelLocation>;
   /**
+   * The remote copy of a registry id (its pinned package on the CDN or mirror, or its hosted URL) and
+   * whether the download cache holds all of it, wherever the id would load from now.
+   *
+   * @throws UnknownModelError, InvalidArgumentError.
+   */
+  remote(id: string, options?: ModelStoreOptions): Promise<{ url: string; cached: boolean }>;
+  /**
    * A model's IOHandler and metadata from a registry id, URL, path or IOHandler; downloads are
    * checked against their pins and cached.
    *
@@ -181,6 +188,11 @@ export function createModelStore(platform: StorePlatform): ModelStore {
 
   return {
     locate: async (id, options) => locateEntry(resolveModel(id), settingsFor(options)),
+    remote: async (id, options) => {
+      const settings = settingsFor(options);
+      const { url, files } = remoteOf(resolveModel(id), settings);
+      return { url, cached: await platform.isCached(url, settings, files) };
+    },
     resolve: async (reference, options = {}) => {
       if (typeof reference !== 'string')
         return { handler: reference, origin: 'IOHandler', source: 'handler' };
