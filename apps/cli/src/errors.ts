@@ -19,13 +19,19 @@ const HINTS: Record<string, string> = {
   INVALID_IMAGE: 'check that the file is a JPEG, PNG, WebP, GIF, TIFF or BMP image',
   IMAGE_TOO_LARGE: 'resize the image, or raise the limit with --max-pixels',
   UNKNOWN_MODEL: 'run `imgcls models list` to see the available models',
-  OFFLINE: 'connect to the network once, or point --model at a local copy',
+  OFFLINE:
+    'fill the cache while online (`imgcls models pull <id>`), drop --offline, or point --model at a local copy',
   DOWNLOAD_FAILED:
-    'check the network connection; without one, use a local model folder or `imgcls models import`',
+    'check the network connection and --remote-host; without one, use a local model folder, an installed model package or `imgcls models import`',
+  MODEL_NOT_FOUND:
+    'run `imgcls models list` to see where each model would load from; --models-dir, --offline and --no-remote change the answer',
+  MODEL_NOT_LOCAL:
+    'run `imgcls models list` to see where each model would load from; pass a model folder to use a copy on disk',
+  MODEL_PACKAGE_VERSION: 'install the model package version this imgcls pins',
   CLASS_MISMATCH:
     'rename the dataset class folders to the model labels (its metadata.json "labels")',
   CHECKSUM_MISMATCH:
-    'the download is corrupt or was changed upstream: run `imgcls models pull` again',
+    'a download that fails its checksum is not cached: run `imgcls models pull` again or use another --remote-host or --cdn; an installed package that fails it: reinstall it',
   LABEL_MISMATCH: "fix the model's metadata.json labels to match its output units",
 };
 

@@ -10,12 +10,13 @@ import {
   perClassF1Svg,
   reliabilityDiagramSvg,
 } from '@imgcls/metrics';
-import { alignLabels, type LabelAlignment, parseLabelsFile, resolveModel } from '@imgcls/models';
-import { localModel, localModelsDir, modelDirectory, modelSizeOnDisk } from '@imgcls/models/node';
+import { alignLabels, type LabelAlignment, parseLabelsFile } from '@imgcls/models';
+import { modelDirectory, modelSizeOnDisk } from '@imgcls/models/node';
 import type { DecodedImage, TestTimeAugmentation } from '@imgcls/preprocess';
 import sharp from 'sharp';
 import { startBackend } from './backend';
 import { UsageError } from './errors';
+import { modelReference } from './model-store';
 
 /** A classifier wrapped as a metrics `Predictor` whose probabilities are over the dataset's classes. */
 export interface LoadedPredictor {
@@ -37,25 +38,21 @@ export interface LoadedPredictor {
 export interface PredictorOptions {
   /** Labels file for a `.tflite` model. */
   readonly labelsFile?: string;
-  readonly offline?: boolean;
   /** Test-time augmentation; default: what the model's metadata declares. */
   readonly testTimeAugmentation?: TestTimeAugmentation | 'none';
 }
 
-const isUrl = (reference: string) => /^https?:\/\//i.test(reference);
-
-/** Bytes of a model on disk: model.json plus its weight shards, or the .tflite file; undefined when remote. */
-export async function modelBytesOnDisk(reference: string): Promise<number | undefined> {
-  if (isUrl(reference)) return undefined;
-  if (/\.tflite$/i.test(reference)) return (await stat(reference)).size;
-  if (await stat(reference).catch(() => undefined))
-    return (await modelSizeOnDisk(await modelDirectory(reference))).totalBytes;
-  const entry = resolveModel(reference);
-  const local =
-    entry.source.kind === 'directory'
-      ? join(localModelsDir(), entry.source.directory)
-      : localModel(entry.id);
-  return local ? (await modelSizeOnDisk(local)).totalBytes : undefined;
+/**
+ * Bytes of a loaded model on disk: model.json plus its weight shards (or the .tflite file) when it was
+ * read from a folder, the models folder or an installed package; undefined for a download.
+ */
+export async function modelBytesOnDisk(
+  info: Pick<ClassifierInfo, 'origin' | 'source'>,
+): Promise<number | undefined> {
+  if (info.source !== 'path' && info.source !== 'models-folder' && info.source !== 'package')
+    return undefined;
+  if (/\.tflite$/i.test(info.origin)) return (await stat(info.origin)).size;
+  return (await modelSizeOnDisk(await modelDirectory(info.origin))).totalBytes;
 }
 
 /**
@@ -81,15 +78,14 @@ export async function loadPredictor(
       )
     : undefined;
   await startBackend();
-  const classifier = await loadClassifier(reference, {
+  const classifier = await loadClassifier(modelReference(reference), {
     ...(labels ? { labels } : {}),
-    ...(options.offline ? { offline: true } : {}),
     ...(options.testTimeAugmentation ? { testTimeAugmentation: options.testTimeAugmentation } : {}),
   });
   try {
     const alignment = alignLabels(classifier.metadata.labels, classes);
     const info = classifier.info();
-    const sizeOnDiskBytes = await modelBytesOnDisk(reference).catch(() => undefined);
+    const sizeOnDiskBytes = await modelBytesOnDisk(info).catch(() => undefined);
     const views = info.testTimeAugmentation ? ` (${info.testTimeAugmentation} TTA)` : '';
     const name = `${info.id}${alignment.kind === 'imagenet-to-cifar10' ? ' (zero-shot)' : ''}${views}`;
     let mappedMassSum = 0;

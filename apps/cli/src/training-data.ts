@@ -3,7 +3,6 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { accuracy, classificationReport, confusionMatrix, formatReportText } from '@imgcls/metrics';
-import { defaultCacheDir } from '@imgcls/models/node';
 import {
   decodeImage,
   ImgclsError,
@@ -29,6 +28,7 @@ import {
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { UsageError } from './errors';
+import { downloadOptions } from './model-store';
 import type { Terminal } from './terminal';
 
 export function number(value: string, flag: string, min: number, max: number): number {
@@ -112,7 +112,7 @@ async function isDirectory(path: string): Promise<boolean> {
 
 /** Reads what --data names: `cifar10`, an image folder, or a tar(.gz) of either kind. */
 export async function openDataset(
-  flags: { readonly data: string; readonly imageSize?: string; readonly offline?: boolean },
+  flags: { readonly data: string; readonly imageSize?: string },
   terminal: Terminal,
 ): Promise<Dataset> {
   const imageSize = flags.imageSize ? number(flags.imageSize, '--image-size', 8, 1024) : undefined;
@@ -123,8 +123,9 @@ export async function openDataset(
       "CIFAR-10 and archives train at their images' own size: drop --image-size",
     );
   if (flags.data === 'cifar10') {
+    const downloads = downloadOptions();
     const cifar = await loadCifar10({
-      ...(flags.offline ? { offline: true } : {}),
+      ...downloads,
       onProgress: (loaded, total) =>
         terminal.progress(
           total ? loaded / total : 0,
@@ -133,7 +134,7 @@ export async function openDataset(
     }).catch((error: unknown) => {
       if (ImgclsError.isInstance(error, 'OFFLINE'))
         throw new UsageError(
-          `CIFAR-10 is not in the cache (${defaultCacheDir()}) and --offline forbids downloading it`,
+          `CIFAR-10 is not in the cache (${downloads.cacheDir}) and --offline forbids downloading it`,
           'run once without --offline to download cifar-10-binary.tar.gz (170 MB), or pass a local copy: --data path/to/cifar-10-binary.tar.gz',
         );
       throw error;

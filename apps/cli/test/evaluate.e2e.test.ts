@@ -300,9 +300,11 @@ describe('imgcls evaluate, compare, bench and models verify/pull (spawned binary
     });
     server.close();
     expect(pulled.code).toBe(0);
-    const { files, metadata } = JSON.parse(pulled.stdout);
+    const { files, metadata, pinned } = JSON.parse(pulled.stdout);
     expect(metadata).toBe(true);
-    expect(files).toHaveLength(2);
+    expect(pinned).toBe('nothing');
+    // model.json, weights.bin and metadata.json, none of them pinned (a URL has no registry entry).
+    expect(files).toHaveLength(3);
     for (const file of files as Array<{ url: string; sha256: string }>) {
       const original = readFileSync(join(model, new URL(file.url).pathname.replace('/model/', '')));
       expect(file.sha256).toBe(createHash('sha256').update(original).digest('hex'));

@@ -12,14 +12,20 @@ export interface CliRun {
 
 /**
  * Runs the built CLI in `cwd` without colours; when `interruptOn` appears in stderr, sends SIGINT like a
- * user pressing Ctrl-C.
+ * user pressing Ctrl-C. `env` is laid over this process' environment; an undefined value removes the
+ * variable.
  */
-export function runCli(args: string[], cwd: string, interruptOn?: RegExp): Promise<CliRun> {
+export function runCli(
+  args: string[],
+  cwd: string,
+  interruptOn?: RegExp,
+  env: NodeJS.ProcessEnv = {},
+): Promise<CliRun> {
+  const environment: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...env };
+  for (const [name, value] of Object.entries(env))
+    if (value === undefined) delete environment[name];
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [builtCli, ...args], {
-      cwd,
-      env: { ...process.env, NO_COLOR: '1' },
-    });
+    const child = spawn(process.execPath, [builtCli, ...args], { cwd, env: environment });
     let stdout = '';
     let stderr = '';
     let interrupted = false;

@@ -19,10 +19,7 @@ export const fetchToCache: typeof node.fetchToCache = nodeOnly('fetchToCache');
 export const hashFile: typeof node.hashFile = nodeOnly('hashFile');
 export const cachePathFor: typeof node.cachePathFor = nodeOnly('cachePathFor');
 export const defaultCacheDir: typeof node.defaultCacheDir = nodeOnly('defaultCacheDir');
-export const localModel: typeof node.localModel = nodeOnly('localModel');
-export const localModelsDir: typeof node.localModelsDir = nodeOnly('localModelsDir');
 export const modelDirectory: typeof node.modelDirectory = nodeOnly('modelDirectory');
-export const pathExists: typeof node.pathExists = nodeOnly('pathExists');
 export const readBytes: typeof node.readBytes = nodeOnly('readBytes');
 export const verifyModelDirectory: typeof node.verifyModelDirectory =
   nodeOnly('verifyModelDirectory');

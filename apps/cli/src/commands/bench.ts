@@ -4,6 +4,7 @@ import type { DecodedImage } from '@imgcls/preprocess';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Command } from 'commander';
 import { startBackend } from '../backend';
+import { modelReference } from '../model-store';
 import { positiveInteger } from '../numbers';
 import type { Terminal } from '../terminal';
 
@@ -12,7 +13,6 @@ interface BenchFlags {
   readonly batchSize: string;
   readonly runs: string;
   readonly json?: boolean;
-  readonly offline?: boolean;
 }
 
 /** Milliseconds of each of `runs` calls of `body`. */
@@ -41,7 +41,6 @@ export function registerBench(program: Command, terminal: () => Terminal): void 
       '20',
     )
     .option('--json', 'machine-readable output')
-    .option('--offline', 'never download: use cached or local models only')
     .addHelpText(
       'after',
       `
@@ -60,7 +59,7 @@ warm the backend up first. Other processes on the machine slow the numbers down.
       const runs = positiveInteger(flags.runs, '--runs');
       if (!out.quiet) out.err(out.style('dim', `loading ${flags.model}…`));
       await startBackend();
-      const classifier = await loadClassifier(flags.model, flags.offline ? { offline: true } : {});
+      const classifier = await loadClassifier(modelReference(flags.model));
       try {
         const info = classifier.info();
         const { height, width } = info.inputSize;

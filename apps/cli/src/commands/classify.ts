@@ -5,6 +5,7 @@ import { backendLabel, startBackend } from '../backend';
 import { EXIT, UsageError } from '../errors';
 import { type ClassifyOutcome, CSV_HEADER, formatOutcome, type OutputFormat } from '../format';
 import { type ClassifyInput, expandInputs, inputName } from '../inputs';
+import { modelReference } from '../model-store';
 import type { Terminal } from '../terminal';
 
 interface ClassifyFlags {
@@ -13,7 +14,6 @@ interface ClassifyFlags {
   readonly batchSize: string;
   readonly json?: boolean;
   readonly csv?: boolean;
-  readonly offline?: boolean;
   readonly maxPixels?: string;
 }
 
@@ -67,7 +67,6 @@ export function registerClassify(program: Command, terminal: () => Terminal): vo
     .option('-b, --batch-size <n>', 'images per forward pass', '8')
     .option('--json', 'one JSON object per image (NDJSON)')
     .option('--csv', 'CSV, one row per label')
-    .option('--offline', 'never download: use cached or local models only')
     .option('--max-pixels <n>', 'reject images larger than this many pixels (default 50 million)')
     .addHelpText(
       'after',
@@ -76,7 +75,8 @@ Examples:
   imgcls classify photo.jpg
   imgcls classify photos/ --model cifar10 --top-k 3
   imgcls classify 'shots/**/*.png' --json > results.ndjson
-  imgcls classify https://example.com/cat.jpg --csv`,
+  imgcls classify https://example.com/cat.jpg --csv
+  imgcls classify photo.jpg --model cifar10 --offline   # models folder, installed package or cache; no network`,
     )
     .action(async (inputArguments: string[], flags: ClassifyFlags) => {
       const out = terminal();
@@ -100,10 +100,7 @@ Examples:
 
       if (!out.quiet) out.err(out.style('dim', `loading ${flags.model}…`));
       await startBackend();
-      const classifier: ImageClassifier = await loadClassifier(
-        flags.model,
-        flags.offline ? { offline: true } : {},
-      );
+      const classifier: ImageClassifier = await loadClassifier(modelReference(flags.model));
       if (!out.quiet) {
         const info = classifier.info();
         out.err(

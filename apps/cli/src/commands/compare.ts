@@ -8,7 +8,6 @@ import {
   formatComparison,
   formatReportMarkdown,
 } from '@imgcls/metrics';
-import { localModelsDir } from '@imgcls/models/node';
 import type { Command } from 'commander';
 import { backendLabel } from '../backend';
 import type { LabelledImages } from '../dataset';
@@ -22,6 +21,7 @@ import {
   slug,
   writeCharts,
 } from '../evaluation';
+import { modelsFolder } from '../model-store';
 import { positiveInteger } from '../numbers';
 import type { Terminal } from '../terminal';
 import { openData, withProgress } from './evaluate';
@@ -35,12 +35,16 @@ interface CompareFlags {
   readonly batchSize: string;
   readonly markdown?: string;
   readonly json?: boolean;
-  readonly offline?: boolean;
 }
 
-/** Every folder holding a model.json in the models directory (`IMGCLS_MODELS_DIR`, default ./models). */
+/** Every folder holding a model.json in the models folder (--models-dir, $IMGCLS_MODELS_DIR or ./models). */
 async function modelFolders(): Promise<string[]> {
-  const root = localModelsDir();
+  const root = modelsFolder()?.folder;
+  if (!root)
+    throw new UsageError(
+      'no --models given and no models folder to compare the models of',
+      'pass --models a,b,… (ids, folders, URLs), or a folder of model folders with --models-dir',
+    );
   const entries = await readdir(root, { withFileTypes: true }).catch(() => []);
   return entries
     .filter((entry) => entry.isDirectory() && existsSync(join(root, entry.name, 'model.json')))
@@ -147,7 +151,7 @@ export function registerCompare(program: Command, terminal: () => Terminal): voi
     )
     .option(
       '--models <a,b,…>',
-      'comma-separated model ids, folders, URLs or .tflite files (default: every model folder in models/)',
+      'comma-separated model ids, folders, URLs or .tflite files (default: every model folder in the models folder, see --models-dir)',
     )
     .requiredOption('-d, --data <archive|folder>', 'tar(.gz) or folder of <split>/<class>/<image>')
     .option('--split <name>', 'split folder to read', 'test')
@@ -159,7 +163,6 @@ export function registerCompare(program: Command, terminal: () => Terminal): voi
       'write a Markdown report there, its charts in <folder of file>/comparison/',
     )
     .option('--json', 'print the table and every evaluation as JSON')
-    .option('--offline', 'never download: use cached or local models only')
     .addHelpText(
       'after',
       `
@@ -192,11 +195,7 @@ Examples:
       try {
         for (const reference of references) {
           if (!out.quiet) out.err(out.style('dim', `loading ${reference}…`));
-          const model = await loadPredictor(
-            reference,
-            data.classes,
-            flags.offline ? { offline: true } : {},
-          );
+          const model = await loadPredictor(reference, data.classes);
           loaded.push(model);
           if (!out.quiet)
             out.err(

@@ -29,7 +29,6 @@ interface EvaluateFlags {
   readonly out?: string;
   readonly html?: boolean;
   readonly json?: boolean;
-  readonly offline?: boolean;
   readonly tta?: string;
 }
 
@@ -91,7 +90,6 @@ export function registerEvaluate(program: Command, terminal: () => Terminal): vo
     .option('-o, --out <folder>', 'where charts and report.json go (default: evaluations/<model>)')
     .option('--html', 'also write a self-contained report.html')
     .option('--json', 'print the whole evaluation as JSON')
-    .option('--offline', 'never download: use cached or local models only')
     .option(
       '--tta <mode>',
       "test-time augmentation: none, flip or flip-translate (default: the model's metadata)",
@@ -115,7 +113,6 @@ ImageNet→CIFAR-10 class mapping (IMAGENET_TO_CIFAR10 in @imgcls/models); deer 
       if (!out.quiet) out.err(out.style('dim', `loading ${flags.model}…`));
       const loaded = await loadPredictor(flags.model, data.classes, {
         ...(flags.labels ? { labelsFile: flags.labels } : {}),
-        ...(flags.offline ? { offline: true } : {}),
         ...(flags.tta ? { testTimeAugmentation: testTimeAugmentationOf(flags.tta) } : {}),
       });
       const { predictor, alignment, info } = loaded;

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import sharp from 'sharp';
 import { startBackend } from '../backend';
 import { UsageError } from '../errors';
+import { modelReference } from '../model-store';
 import type { Terminal } from '../terminal';
 
 interface ExplainFlags {
@@ -16,7 +17,6 @@ interface ExplainFlags {
   readonly alpha: string;
   readonly size: string;
   readonly json?: boolean;
-  readonly offline?: boolean;
   readonly maxPixels?: string;
 }
 
@@ -74,7 +74,6 @@ export function registerExplain(program: Command, terminal: () => Terminal): voi
       'original',
     )
     .option('--json', 'print the result as one JSON object')
-    .option('--offline', 'never download: use cached or local models only')
     .option('--max-pixels <n>', 'reject images larger than this many pixels (default 50 million)')
     .addHelpText(
       'after',
@@ -102,10 +101,7 @@ Examples:
       const decoded = await decodeImage(image, maxPixels ? { maxPixels } : {});
       if (!out.quiet) out.err(out.style('dim', `loading ${flags.model}…`));
       await startBackend();
-      const classifier: ImageClassifier = await loadClassifier(
-        flags.model,
-        flags.offline ? { offline: true } : {},
-      );
+      const classifier: ImageClassifier = await loadClassifier(modelReference(flags.model));
       try {
         const classIndex =
           flags.class === undefined

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { basename, join, relative, resolve } from 'node:path';
 import { type BackendChoice, type ImageClassifier, loadClassifier } from '@imgcls/classifier';
@@ -9,19 +10,16 @@ import {
   type WeightQuantization,
 } from '@imgcls/models';
 import {
-  cachedModel,
   directoryHandler,
-  localModel,
-  localModelsDir,
   type ModelSize,
   modelDirectory,
   modelSizeOnDisk,
-  pathExists,
   readMetadata,
   type SavedQuantizedModel,
   saveQuantizedModel,
   writeMetadata,
 } from '@imgcls/models/node';
+import { modelStore } from '@imgcls/models/store';
 import type { DecodedImage } from '@imgcls/preprocess';
 import { type ImageSet, readImageArchive } from '@imgcls/train';
 import type * as tf from '@tensorflow/tfjs-core';
@@ -29,6 +27,7 @@ import type { Command } from 'commander';
 import { startBackend } from '../backend';
 import { UsageError } from '../errors';
 import { machineDescription, modelFactRows, testReport, writeTestCharts } from '../model-card';
+import { modelReference } from '../model-store';
 import type { Terminal } from '../terminal';
 
 interface ExportFlags {
@@ -50,9 +49,14 @@ interface SourceModel {
   readonly reference: string;
 }
 
+/**
+ * A folder as given (or a folder of that name in the models folder), else a registry id through the model store: its folder when the models folder or
+ * an installed package serves it (sizes are compared against it), else its download.
+ */
 async function openSource(model: string): Promise<SourceModel> {
-  if (pathExists(model)) {
-    const directory = await modelDirectory(model);
+  const given = modelReference(model);
+  if (existsSync(given)) {
+    const directory = resolve(await modelDirectory(given));
     const metadata = await readMetadata(directory);
     return {
       handler: directoryHandler(directory),
@@ -61,24 +65,14 @@ async function openSource(model: string): Promise<SourceModel> {
       reference: directory,
     };
   }
-  const entry = resolveModel(model);
-  const directory =
-    entry.source.kind === 'directory'
-      ? join(localModelsDir(), entry.source.directory)
-      : localModel(entry.id);
-  if (directory) {
-    const metadata = (await readMetadata(directory)) ?? entry.metadata;
-    return {
-      handler: directoryHandler(directory),
-      ...(metadata ? { metadata } : {}),
-      directory,
-      reference: model,
-    };
-  }
-  if (entry.source.kind !== 'url') throw new UsageError(`no folder for model "${model}"`);
-  const cached = await cachedModel(entry.source.url);
-  const metadata = cached.metadata ?? entry.metadata;
-  return { handler: cached.handler, ...(metadata ? { metadata } : {}), reference: model };
+  const resolved = await modelStore.resolve(resolveModel(model).id);
+  const local = resolved.source === 'models-folder' || resolved.source === 'package';
+  return {
+    handler: resolved.handler,
+    ...(resolved.metadata ? { metadata: resolved.metadata } : {}),
+    ...(local ? { directory: resolved.origin } : {}),
+    reference: model,
+  };
 }
 
 /** A whole split held in memory, served as batches of decoded images with their labels. */

@@ -5,6 +5,7 @@ import { directoryHandler, writeMetadata } from '@imgcls/models/node';
 import type { Command } from 'commander';
 import { startBackend } from '../backend';
 import { UsageError } from '../errors';
+import { newModelFolder } from '../model-store';
 import type { Terminal } from '../terminal';
 
 interface ImportFlags {
@@ -30,7 +31,7 @@ export function registerModelsImport(models: Command, terminal: () => Terminal):
     )
     .option(
       '-o, --out <folder>',
-      'where to write model.json, weights.bin and metadata.json (default: models/<id>)',
+      'where to write model.json, weights.bin and metadata.json (default: <models folder>/<id>, the models folder being --models-dir, $IMGCLS_MODELS_DIR or ./models)',
     )
     .option('--id <id>', 'model id stored in metadata.json (default: the file name)')
     .addHelpText(
@@ -38,13 +39,14 @@ export function registerModelsImport(models: Command, terminal: () => Terminal):
       `
 Examples:
   imgcls models import mobilenet_v2_1.0_224_quant.tflite --labels imagenet_labels.txt --id mobilenet-v2
-  imgcls classify photo.jpg --model mobilenet-v2     # uses models/mobilenet-v2 before the hosted copy`,
+  imgcls classify photo.jpg --model mobilenet-v2     # uses models/mobilenet-v2 before the hosted copy
+  imgcls --models-dir ~/imgcls-models models import model.tflite --labels labels.txt --id mine`,
     )
     .action(async (file: string, flags: ImportFlags) => {
       const out = terminal();
       if (!flags.labels) throw new UsageError('--labels is required');
       const id = flags.id ?? basename(file).replace(/\.tflite$/i, '');
-      const directory = resolve(flags.out ?? `models/${id}`);
+      const directory = flags.out ? resolve(flags.out) : newModelFolder(id);
       const bytes = await readFile(file).catch(() => {
         throw new UsageError(`cannot read ${file}`, 'check the path of the .tflite file');
       });

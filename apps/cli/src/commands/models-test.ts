@@ -13,7 +13,6 @@ import { openDataset, testModel, testTimeAugmentationOf } from '../training-data
 interface TestFlags {
   readonly data: string;
   readonly tta?: string;
-  readonly offline?: boolean;
 }
 
 /**
@@ -33,7 +32,6 @@ export function registerModelsTest(models: Command, terminal: () => Terminal): v
       'the dataset it was trained on: cifar10, a folder or an archive',
     )
     .option('--tta <mode>', 'views to test and serve with: none (default), flip or flip-translate')
-    .option('--offline', 'never download: --data cifar10 must already be cached')
     .action(async (folder: string, flags: TestFlags) => {
       const out = terminal();
       const directory = resolve(folder);

@@ -2,13 +2,8 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { accuracy } from '@imgcls/metrics';
 import type { ModelMetadata } from '@imgcls/models';
-import {
-  directoryHandler,
-  localModel,
-  pathExists,
-  readMetadata,
-  writeMetadata,
-} from '@imgcls/models/node';
+import { directoryHandler, readMetadata, writeMetadata } from '@imgcls/models/node';
+import { ImgclsError } from '@imgcls/preprocess';
 import {
   AdamW,
   type Augmentation,
@@ -25,12 +20,13 @@ import {
 import * as tfl from '@tensorflow/tfjs-layers';
 import { stratifiedSubset } from '../dataset';
 import { EXIT, UsageError } from '../errors';
+import { localModelFolder } from '../model-store';
 import type { Terminal } from '../terminal';
 import { type Dataset, number, predictAll, reportTraining, testModel } from '../training-data';
 
 /** What transfer learning takes from `imgcls train`'s flags. */
 export interface TransferSettings {
-  /** Registry id under models/ or a folder of a TF.js layers model with metadata.json. */
+  /** A registry id or folder name in the models folder, or a folder of a TF.js layers model with metadata.json. */
   readonly backbone: string;
   readonly epochs: number;
   readonly batchSize: number;
@@ -56,8 +52,20 @@ const IMPORT_HINT =
 async function loadBackbone(
   reference: string,
 ): Promise<{ model: tfl.LayersModel; metadata: ModelMetadata; directory: string }> {
-  const directory = pathExists(reference) ? reference : localModel(reference);
-  if (!directory) throw new UsageError(`no backbone model "${reference}" in models/`, IMPORT_HINT);
+  const directory = await localModelFolder(reference, 'A backbone', IMPORT_HINT).then(
+    (local) => local.folder,
+    (error: unknown) => {
+      // Neither a folder, nor a model on disk: the same advice either way, as a usage error.
+      if (ImgclsError.isInstance(error, 'UNKNOWN_MODEL'))
+        throw new UsageError(
+          `no backbone model "${reference}": not a folder, a registered id or a folder in the models folder`,
+          IMPORT_HINT,
+        );
+      if (ImgclsError.isInstance(error, 'MODEL_NOT_LOCAL'))
+        throw new UsageError(error.message, IMPORT_HINT);
+      throw error;
+    },
+  );
   const metadata = await readMetadata(directory);
   if (!metadata)
     throw new UsageError(`${directory} has no metadata.json`, 'use a model folder imgcls wrote');

@@ -29,6 +29,7 @@ import { registerWasmGradients } from '@imgcls/wasm-grad';
 import type { Command } from 'commander';
 import { startBackend } from '../backend';
 import { EXIT, UsageError } from '../errors';
+import { newModelFolder } from '../model-store';
 import type { Terminal } from '../terminal';
 import {
   number,
@@ -54,7 +55,6 @@ interface TrainFlags {
   readonly cutmix?: string;
   readonly clipNorm: string;
   readonly imageSize?: string;
-  readonly offline?: boolean;
   readonly labelSmoothing: string;
   readonly validationSplit: string;
   readonly seed: string;
@@ -180,7 +180,7 @@ export function registerTrain(program: Command, terminal: () => Terminal): void 
     )
     .option(
       '--backbone <model>',
-      `${TRANSFER_ARCHITECTURE} only: the pretrained layers model (id under models/ or folder)`,
+      `${TRANSFER_ARCHITECTURE} only: the pretrained layers model (a model id, a folder in the models folder, or a path)`,
       'mobilenet-v2',
     )
     .option(
@@ -259,7 +259,6 @@ export function registerTrain(program: Command, terminal: () => Terminal): void 
       '--image-size <px>',
       'input side for image folders (default: the size of the first image)',
     )
-    .option('--offline', 'never download: --data cifar10 must already be cached')
     .option('--label-smoothing <e>', 'label smoothing', DEFAULT_LABEL_SMOOTHING)
     .option(
       '--validation-split <f>',
@@ -269,7 +268,7 @@ export function registerTrain(program: Command, terminal: () => Terminal): void 
     .option('--seed <n>', 'seed of the split, the data order and the initial weights', '1')
     .option(
       '-o, --out <folder>',
-      'model folder (default models/cifar10-<arch>, or models/<data name>-<arch> for other classes); checkpoints go to <out>/checkpoint',
+      'model folder (default <models folder>/cifar10-<arch>, or <models folder>/<data name>-<arch> for other classes, the models folder being --models-dir, $IMGCLS_MODELS_DIR or ./models); checkpoints go to <out>/checkpoint',
     )
     .addHelpText(
       'after',
@@ -328,7 +327,7 @@ whose settings differ from the checkpoint's (augmentation, learning rate, clippi
       const modelName = isCifar
         ? `cifar10-${arch}`
         : `${basename(resolve(flags.data)).replace(/\.(tar\.gz|tgz|tar)$/, '')}-${arch}`;
-      const directory = resolve(flags.out ?? `models/${modelName}`);
+      const directory = flags.out ? resolve(flags.out) : newModelFolder(modelName);
       const checkpointFile = join(directory, 'checkpoint', 'checkpoint.json');
       if (flags.resume && !existsSync(checkpointFile))
         throw new UsageError(

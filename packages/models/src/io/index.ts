@@ -15,7 +15,7 @@ export {
   fetchToCache,
   hashFile,
 } from './fetch-to-cache';
-export { localModel, localModelsDir, modelDirectory, pathExists, readBytes } from './local';
+export { modelDirectory, readBytes } from './local';
 export {
   type ModelSize,
   modelSizeOnDisk,

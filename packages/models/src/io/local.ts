@@ -1,24 +1,7 @@
-import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { ModelLoadError } from '../errors';
 import { type FetchToCacheOptions, fetchToCache } from './fetch-to-cache';
-
-/** The folder registry entries of kind `directory` resolve against: `IMGCLS_MODELS_DIR`, default `./models`. */
-export function localModelsDir(): string {
-  return process.env.IMGCLS_MODELS_DIR ?? resolve('models');
-}
-
-/** The folder of a model under {@link localModelsDir} when it holds a model.json, else undefined. */
-export function localModel(name: string): string | undefined {
-  const directory = join(localModelsDir(), name);
-  return existsSync(join(directory, 'model.json')) ? directory : undefined;
-}
-
-/** True when something exists at the path. */
-export function pathExists(path: string): boolean {
-  return existsSync(path);
-}
 
 /**
  * The folder of a model given as a folder or as the path of its model.json.
