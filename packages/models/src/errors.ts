@@ -32,10 +32,12 @@ export class UnknownModelError extends ImgclsError {
   constructor(
     readonly id: string,
     readonly known: readonly string[],
+    /** What the caller may have meant, e.g. a folder of that name. */
+    hint?: string,
   ) {
     super(
       'UNKNOWN_MODEL',
-      `No model is registered as "${id}". Registered models: ${known.join(', ')}.`,
+      `No model is registered as "${id}". Registered models: ${known.join(', ')}.${hint ? ` ${hint}` : ''}`,
     );
   }
 }

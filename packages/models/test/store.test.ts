@@ -152,8 +152,17 @@ describe('model store in Node', () => {
     expect(location.source).toBe('models-folder');
     const folder = await modelStore.resolve(join(MODELS_DIR, 'cifar10-seedcnn'));
     expect(folder.source).toBe('path');
-    // A bare name is never a folder in the working directory: it is an id or an error.
-    expect((await caught(modelStore.resolve('cifar10-airbench'))).code).toBe('UNKNOWN_MODEL');
+    // A bare name is never a folder in the working directory: it is an id, or an error that says
+    // how to load the folder of that name.
+    const cwd = process.cwd();
+    process.chdir(MODELS_DIR);
+    try {
+      const bare = await caught(modelStore.resolve('cifar10-airbench'));
+      expect(bare.code).toBe('UNKNOWN_MODEL');
+      expect(bare.message).toContain('pass "./cifar10-airbench"');
+    } finally {
+      process.chdir(cwd);
+    }
   });
 
   it('downloads a package missing locally from the CDN once, verified, then serves it offline from the cache', async () => {

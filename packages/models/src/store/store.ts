@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ModelLoadError, ModelNotFoundError } from '../errors';
+import { ModelLoadError, ModelNotFoundError, UnknownModelError } from '../errors';
 import type { ModelMetadata } from '../metadata';
 import { modelFolderName, type RegisteredModel, resolveModel } from '../registry';
 import { importTflite, tfliteMetadata } from '../tflite/index';
@@ -170,8 +170,26 @@ export function createModelStore(platform: StorePlatform): ModelStore {
     throw new ModelNotFoundError(entry.id, tried, platform.notFoundHint(entry));
   }
 
+  /** The registry entry of an id; a bare name that is a folder here gets told how to load the folder. */
+  async function entryOf(id: string): Promise<RegisteredModel> {
+    try {
+      return resolveModel(id);
+    } catch (error) {
+      if (
+        error instanceof UnknownModelError &&
+        (await platform.hasModel(platform.pathLocation(id)))
+      )
+        throw new UnknownModelError(
+          id,
+          error.known,
+          `Bare names are registry ids only; to load the model folder "${id}", pass "./${id}".`,
+        );
+      throw error;
+    }
+  }
+
   async function resolveEntry(id: string, settings: ModelStoreSettings): Promise<ResolvedModel> {
-    const entry = resolveModel(id);
+    const entry = await entryOf(id);
     const location = await locateEntry(entry, settings);
     const loaded =
       location.source === 'cdn' || location.source === 'url'
