@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { photoPng, serveMobileNet, shippedCifarFolder, type TestFile } from './fixtures';
+import { mirroredCifarModel, photoPng, serveMobileNet, type TestFile } from './fixtures';
 import { launchChromium, RESULTS_DIR, type RunningApp, startApp } from './harness';
 
 /** The RGBA values the canvas in the element with this test id shows. */
@@ -21,7 +21,7 @@ describe('the Grad-CAM overlay in Chromium', () => {
   let page: Page;
   let mobileNet: Awaited<ReturnType<typeof serveMobileNet>>;
   let hopper: TestFile | undefined;
-  const cifarFolder = shippedCifarFolder();
+  const cifarModel = mirroredCifarModel();
 
   beforeAll(async () => {
     mkdirSync(RESULTS_DIR, { recursive: true });
@@ -41,10 +41,7 @@ describe('the Grad-CAM overlay in Chromium', () => {
 
   it('switches each ready panel between the model input and where the model looked for its top class', async (context) => {
     if (!hopper) return context.skip('the shared photos are absent');
-    const ids = [
-      ...(mobileNet.served ? ['mobilenet-v2'] : []),
-      ...(cifarFolder ? ['cifar10'] : []),
-    ];
+    const ids = [...(mobileNet.served ? ['mobilenet-v2'] : []), ...(cifarModel ? ['cifar10'] : [])];
     if (ids.length === 0) return context.skip('no model to explain: none is served');
     for (const id of ids) {
       await expect

@@ -3,7 +3,13 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { importTflite, parseLabelsFile, resolveModel, tfliteMetadata } from '@imgcls/models';
+import {
+  importTflite,
+  type ModelPackagePin,
+  parseLabelsFile,
+  resolveModel,
+  tfliteMetadata,
+} from '@imgcls/models';
 import { directoryHandler, writeMetadata } from '@imgcls/models/node';
 import { decodeImage } from '@imgcls/preprocess';
 import '@tensorflow/tfjs-backend-wasm';
@@ -12,9 +18,12 @@ import sharp from 'sharp';
 import { sharedData } from '../../../tooling/test-data';
 import { DEMO_MODELS } from '../app/_demo/protocol';
 
-/** The repository's models/ folder, which the build copies into public/models/. */
+/** The repository's models/ folder: the model packages' sources, and what the Models page reads. */
 export const REPO_MODELS = fileURLToPath(new URL('../../../models/', import.meta.url));
+/** The models folder the app serves at /models/ (the modelsFolder setting): imported models only. */
 const PUBLIC_MODELS = fileURLToPath(new URL('../public/models/', import.meta.url));
+/** The app's own npm CDN mirror, served at /cdn/: the model packages it depends on, in the CDN layout. */
+const PUBLIC_CDN = fileURLToPath(new URL('../public/cdn/', import.meta.url));
 
 /** A file as playwright's setInputFiles takes it. */
 export interface TestFile {
@@ -38,8 +47,9 @@ export async function photoPng(name: string): Promise<TestFile | undefined> {
 
 /**
  * The served copy of MobileNetV2 for this run. Without network access the hosted model cannot load, so
- * where the shared data has the real TFLite model it is imported into public/models/ the way
- * `imgcls models import` would, unless the build already ships an imported copy. Returns what to undo.
+ * where the shared data has the real TFLite model it is imported into public/models/ (the app's models
+ * folder) the way `imgcls models import` and the build would put it there, unless the build already
+ * ships an imported copy. Returns what to undo.
  */
 export async function serveMobileNet(): Promise<{ served: boolean; cleanUp: () => void }> {
   const served = join(PUBLIC_MODELS, 'mobilenet-v2');
@@ -62,16 +72,27 @@ export async function serveMobileNet(): Promise<{ served: boolean; cleanUp: () =
   return { served: true, cleanUp: () => rmSync(served, { recursive: true, force: true }) };
 }
 
-/** The repository folder of the model the CIFAR-10 panel loads (its first candidate that ships), if any. */
-export function shippedCifarFolder(): string | undefined {
+/** A model package the build mirrored: the registry id, its pin, and the path of its files on the app. */
+export interface MirroredModel {
+  readonly id: string;
+  readonly pin: ModelPackagePin;
+  /** e.g. `/cdn/npm/@imgcls/model-cifar10-airbench@0.1.0/` */
+  readonly path: string;
+}
+
+/**
+ * The model the CIFAR-10 panel loads: its first candidate whose pinned package the build mirrored into
+ * public/cdn/ (every pinned file present), if any.
+ */
+export function mirroredCifarModel(): MirroredModel | undefined {
   const cifar = DEMO_MODELS.find((model) => model.id === 'cifar10');
   for (const id of cifar?.candidates ?? []) {
     const source = resolveModel(id).source;
-    if (
-      source.kind === 'directory' &&
-      existsSync(join(REPO_MODELS, source.directory, 'model.json'))
-    )
-      return source.directory;
+    if (source.kind !== 'package') continue;
+    const pin = source.package;
+    const folder = `npm/${pin.name}@${pin.version}/`;
+    if (Object.keys(pin.files).every((file) => existsSync(join(PUBLIC_CDN, folder, file))))
+      return { id, pin, path: `/cdn/${folder}` };
   }
   return undefined;
 }

@@ -50,7 +50,7 @@ describe('the Models page in Chromium', () => {
     const comparison = page.locator('.comparison');
     if (existsSync(join(REPO_MODELS, 'COMPARISON.md'))) {
       expect(await comparison.locator('.markdown').count()).toBe(1);
-      // The table imgcls compare writes, and its charts served from /models/comparison/.
+      // The table imgcls compare writes, and its charts served from /model-cards/comparison/.
       expect(await comparison.locator('table th').allTextContents()).toEqual(
         expect.arrayContaining(['model', 'accuracy', 'macro F1', 'ECE', 'p50 ms/image']),
       );
@@ -90,6 +90,22 @@ describe('the Models page in Chromium', () => {
         expect(await section.locator('table.metrics').textContent()).toMatch(
           /test accuracy \(from the confusion matrix\)\d+\.\d\d%/,
         );
+      // The card's own figures, served from /model-cards/<folder>/ (the build copies charts, not weights).
+      const card = section.locator('details.card');
+      if (await card.count()) {
+        await card.locator('summary').click();
+        const figures = card.locator('img');
+        for (let index = 0; index < (await figures.count()); index++) {
+          const figure = figures.nth(index);
+          expect(await figure.getAttribute('src')).toMatch(new RegExp(`^/model-cards/${folder}/`));
+          await figure.scrollIntoViewIfNeeded();
+          await expect
+            .poll(() => figure.evaluate((image: HTMLImageElement) => image.naturalWidth), {
+              message: `${await figure.getAttribute('src')} loads`,
+            })
+            .toBeGreaterThan(0);
+        }
+      }
     }
     await page.screenshot({ path: join(RESULTS_DIR, 'models.png'), fullPage: true });
   });

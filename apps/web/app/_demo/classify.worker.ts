@@ -1,5 +1,10 @@
 /// <reference lib="webworker" />
-import { type ImageClassifier, loadClassifier } from '@imgcls/classifier';
+import {
+  type ImageClassifier,
+  loadClassifier,
+  modelSettings,
+  selectBackend,
+} from '@imgcls/classifier';
 import { type DecodedImage, decodeImage, fitToInput, ImgclsError } from '@imgcls/preprocess';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { env } from '@tensorflow/tfjs-core';
@@ -16,6 +21,13 @@ import {
 // The wasm binaries are served by the app itself (copied into public/ before the build), never fetched
 // from a CDN, so the demo works offline.
 setWasmPaths('/tfjs-wasm/');
+// Models come through the model store, configured as any app configures it. The app is its own npm CDN
+// mirror: prepare-public lays the model packages it depends on out under /cdn/ in the CDN's URL layout, so
+// the CIFAR-10 model is downloaded from this origin, checked file by file against the registry's pins and
+// kept in Cache Storage (offline from then on). Models that are not packages (an `imgcls models import` of
+// MobileNetV2) are copied into /models/, the models folder, which the store tries first.
+modelSettings.remoteHost = `${self.location.origin}/cdn`;
+modelSettings.modelsFolder = '/models/';
 // tfjs starts its wasm threads from the source text of a bundled function, which loses the bundle's
 // imports (ReferenceError in every pthread worker, tfjs #4539), so the demo runs single-threaded SIMD.
 env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
@@ -23,20 +35,28 @@ const post = (message: WorkerMessage, transfer: Transferable[] = []) =>
   self.postMessage(message, transfer);
 
 const requestedBackend = chooseBackend();
+// The backend starts once, before either panel loads. Two concurrent loadClassifier calls would each
+// start it, and the second would go on while wasm is still initialising (tf.setBackend names the backend
+// before its asynchronous start ends): a model read quickly from Cache Storage then fails with "Backend
+// 'wasm' has not yet been initialized". A backend that cannot start is reported by loadClassifier itself.
+const backendStarted = selectBackend(requestedBackend).catch(() => undefined);
 /** One classifier per panel for the worker's lifetime: loaded (and warmed up by loadClassifier) once. */
 const classifiers = new Map<DemoModelId, Promise<ImageClassifier | undefined>>();
 
-/** The first of the candidate registry ids that loads; the last error when none does. */
+/** The first of the candidate registry ids that loads; the preferred one's error when none does. */
 async function loadFirst(candidates: readonly string[]): Promise<ImageClassifier> {
-  let lastError: unknown;
+  await backendStarted;
+  const errors: unknown[] = [];
   for (const candidate of candidates) {
     try {
       return await loadClassifier(candidate, { backend: requestedBackend });
     } catch (error) {
-      lastError = error;
+      // The panel shows why the preferred candidate failed; the console keeps every candidate's reason.
+      console.warn(`${candidate} did not load: ${messageOf(error)}`);
+      errors.push(error);
     }
   }
-  throw lastError;
+  throw errors[0];
 }
 
 function classifierFor(model: (typeof DEMO_MODELS)[number]): Promise<ImageClassifier | undefined> {
@@ -45,8 +65,8 @@ function classifierFor(model: (typeof DEMO_MODELS)[number]): Promise<ImageClassi
     post({ type: 'loading', model: model.id });
     loading = loadFirst(model.candidates).then(
       (classifier) => {
-        const { name, backend, inputSize } = classifier.info();
-        post({ type: 'ready', model: model.id, name, backend, inputSize });
+        const { name, backend, inputSize, source, origin } = classifier.info();
+        post({ type: 'ready', model: model.id, name, backend, inputSize, source, origin });
         return classifier;
       },
       (error: unknown) => {

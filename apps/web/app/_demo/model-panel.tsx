@@ -2,7 +2,7 @@
 
 import { useEffect, useRef } from 'react';
 import type { DEMO_MODELS, ModelInputPicture } from './protocol';
-import type { PanelResult, PanelState } from './use-classifier-worker';
+import type { LoadedModel, PanelResult, PanelState } from './use-classifier-worker';
 
 type DemoModel = (typeof DEMO_MODELS)[number];
 
@@ -13,7 +13,14 @@ export interface ExplanationToggle {
   readonly onChange: (on: boolean) => void;
 }
 
-/** One model's column: its state, its top-5 with confidence bars, latency, backend and input picture. */
+/** How the panel names the model store's source of a model (its full URL is the element's title). */
+const SOURCE_LABELS: Readonly<Record<string, string>> = {
+  cdn: 'model package',
+  'models-folder': 'models folder',
+  url: 'hosted model',
+};
+
+/** One model's column: its state, its top-5 with confidence bars, latency, backend, source and input picture. */
 export function ModelPanel({
   model,
   panel,
@@ -36,6 +43,7 @@ export function ModelPanel({
       data-testid={`panel-${model.id}`}
       data-state={result ? 'result' : panel.status}
       data-request={result?.requestId}
+      data-source={panel.status === 'ready' ? panel.model.source : undefined}
     >
       <header className="panel-header">
         <h2 id={headingId}>{model.title}</h2>
@@ -65,7 +73,7 @@ export function ModelPanel({
       {panel.status === 'ready' && result ? (
         <ResultView
           result={result}
-          backend={panel.model.backend}
+          model={panel.model}
           explanation={explanation}
           modelId={model.id}
         />
@@ -76,12 +84,12 @@ export function ModelPanel({
 
 function ResultView({
   result,
-  backend,
+  model,
   explanation,
   modelId,
 }: {
   result: PanelResult;
-  backend: string;
+  model: LoadedModel;
   explanation: ExplanationToggle;
   modelId: string;
 }) {
@@ -138,7 +146,9 @@ function ResultView({
           <dt>Latency</dt>
           <dd>{result.milliseconds.toFixed(0)} ms</dd>
           <dt>Backend</dt>
-          <dd>{backend}</dd>
+          <dd>{model.backend}</dd>
+          <dt>From</dt>
+          <dd title={model.origin}>{SOURCE_LABELS[model.source] ?? model.source}</dd>
         </dl>
       </div>
     </>

@@ -1,7 +1,10 @@
 /**
- * The models the demo shows side by side. Each panel takes the first registry id that loads: the
- * CIFAR-10 panel prefers airbench, then the ResNet-9, then the prototype's architecture trained by imgcls.
- * `whenUnavailable` tells a user what to do when none of them loads.
+ * The models the demo shows side by side. Each panel takes the first registry id that loads, through the
+ * model store as any app's would: the CIFAR-10 panel prefers airbench, then the ResNet-9, then the
+ * prototype's architecture trained by imgcls, each the model package this app depends on, served by the
+ * app's own mirror (/cdn/, see classify.worker.ts); MobileNetV2 is the TF.js team's hosted model, or a
+ * local import of it in the models folder (/models/). `whenUnavailable` tells a user what to do when none
+ * of a panel's ids loads.
  */
 export const DEMO_MODELS = [
   {
@@ -10,7 +13,7 @@ export const DEMO_MODELS = [
     subtitle: 'ImageNet, 1000 classes',
     candidates: ['mobilenet-v2'],
     whenUnavailable: {
-      text: 'The hosted model cannot be reached (are you offline?). Import a local copy once, then rebuild the app:',
+      text: 'The hosted model cannot be reached (are you offline?). Import a local copy once into models/, then rebuild the app, which serves it from /models/ (the modelsFolder setting):',
       command:
         'imgcls models import mobilenet_v2_1.0_224_quant.tflite --labels imagenet_labels.txt --id mobilenet-v2',
     },
@@ -21,9 +24,8 @@ export const DEMO_MODELS = [
     subtitle: '10 classes, trained by imgcls',
     candidates: ['cifar10', 'cifar10-resnet9', 'cifar10-seedcnn'],
     whenUnavailable: {
-      text: 'No CIFAR-10 model is in models/ yet. Train one, write its card, then rebuild the app:',
-      command:
-        'imgcls train --data cifar10-jpg.tar.gz --arch airbench --epochs 20 --batch-size 256 --lr 0.375 --optimizer sgd --momentum 0.85 --weight-decay 0.0089 --bias-lr-scale 64 --schedule triangular --augment --crop-padding 2 --alternate-flip --lookahead --clip-norm 1000 --label-smoothing 0.2 --tta flip-translate',
+      text: 'Its model package (@imgcls/model-cifar10-airbench, a dependency of this app) is served by the app itself from /cdn/, which the build fills from the installed packages, and is kept in Cache Storage (which needs https or localhost). Install and rebuild from the repository root:',
+      command: 'node scripts/pnpm.mjs install && npm start',
     },
   },
 ] as const;
@@ -63,6 +65,10 @@ export type WorkerMessage =
       /** The name of the model that loaded (the first candidate that worked). */
       readonly name: string;
       readonly backend: string;
+      /** Which source of the model store served it (`cdn`: the package mirror; `models-folder`; `url`). */
+      readonly source: string;
+      /** The model.json URL or folder it came from. */
+      readonly origin: string;
       readonly inputSize: { readonly height: number; readonly width: number };
     }
   | { readonly type: 'unavailable'; readonly model: DemoModelId; readonly reason: string }

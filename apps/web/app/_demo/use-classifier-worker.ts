@@ -14,6 +14,9 @@ export interface LoadedModel {
   readonly name: string;
   readonly backend: string;
   readonly inputSize: { readonly height: number; readonly width: number };
+  /** Which source of the model store served it, and the URL it came from. */
+  readonly source: string;
+  readonly origin: string;
 }
 
 /** One model's answer for one image. */
@@ -77,10 +80,10 @@ export function useClassifierWorker() {
         case 'loading':
           return setPanel(message.model, () => ({ status: 'loading' }));
         case 'ready': {
-          const { name, backend, inputSize } = message;
+          const { name, backend, inputSize, source, origin } = message;
           return setPanel(message.model, () => ({
             status: 'ready',
-            model: { name, backend, inputSize },
+            model: { name, backend, inputSize, source, origin },
           }));
         }
         case 'unavailable':

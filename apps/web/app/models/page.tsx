@@ -25,7 +25,7 @@ export default function ModelsPage() {
           <div
             className="markdown"
             // biome-ignore lint/security/noDangerouslySetInnerHtml: the repository's own Markdown, rendered at build time.
-            dangerouslySetInnerHTML={{ __html: renderMarkdown(comparison, '/models/', 2) }}
+            dangerouslySetInnerHTML={{ __html: renderMarkdown(comparison, '/model-cards/', 2) }}
           />
         ) : (
           <p className="not-measured" data-testid="comparison-missing">

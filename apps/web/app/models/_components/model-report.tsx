@@ -185,7 +185,9 @@ export function ModelReport({ model }: { model: ModelArtifacts }) {
           <div
             className="markdown"
             // biome-ignore lint/security/noDangerouslySetInnerHtml: the repository's own Markdown, rendered at build time.
-            dangerouslySetInnerHTML={{ __html: renderMarkdown(model.card, `/models/${folder}/`) }}
+            dangerouslySetInnerHTML={{
+              __html: renderMarkdown(model.card, `/model-cards/${folder}/`),
+            }}
           />
         </details>
       ) : (

@@ -23,7 +23,7 @@ export interface ModelArtifacts {
   readonly metadata?: ModelMetadata;
   /** Why metadata.json could not be read, when it exists but is invalid. */
   readonly metadataProblem?: string;
-  /** The model's weights are in the folder, so the app serves it under /models/<folder>/. */
+  /** The folder holds the model's weights (model.json), not only its reports. */
   readonly served: boolean;
   readonly card?: string;
   readonly history?: readonly EpochRecord[];
