@@ -300,6 +300,12 @@ describe('the model store in Chromium, against a CDN that serves the pinned pack
         code: 'DOWNLOAD_FAILED',
         message: /model\.json answered HTTP 404/,
       },
+      {
+        file: 'metadata.json',
+        fault: 'missing',
+        code: 'DOWNLOAD_FAILED',
+        message: /metadata\.json answered HTTP 404/,
+      },
     ];
 
     it.each(cases)(

@@ -70,11 +70,29 @@ async function activateThreadedWasm(threads: number | 'auto'): Promise<boolean> 
   return true;
 }
 
-async function activate(
+/** Backend starts under way, by name: tfjs names a backend before its asynchronous start finishes. */
+const starting = new Map<string, Promise<boolean>>();
+
+/**
+ * Starts a backend once however many loads ask at the same time: a second `setBackend` while the first
+ * is still initialising drops it ("not yet been initialized"), so concurrent callers share one start.
+ */
+function activate(name: Exclude<BackendChoice, 'auto'>, options: BackendOptions): Promise<boolean> {
+  const pending = starting.get(name);
+  if (pending) return pending;
+  const start = startBackend(name, options).finally(() => starting.delete(name));
+  starting.set(name, start);
+  return start;
+}
+
+async function startBackend(
   name: Exclude<BackendChoice, 'auto'>,
   options: BackendOptions,
 ): Promise<boolean> {
-  if (tf.getBackend() === name) return true;
+  if (tf.getBackend() === name) {
+    await tf.ready();
+    return true;
+  }
   const threads = options.threads ?? 1;
   // The registry, not tf.findBackend: that would start the stock single-threaded wasm.
   if (name === 'wasm' && IS_NODE && threads !== 1 && !('wasm' in tf.engine().registry)) {

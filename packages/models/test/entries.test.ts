@@ -19,7 +19,7 @@ describe('package entries', () => {
       ],
       commonjs: [
         "const { resolveModel } = require('@imgcls/models/node');",
-        "require('@imgcls/models').registerModel(" + entry + ');',
+        `require('@imgcls/models').registerModel(${entry});`,
         "console.log(resolveModel('shared-entry').id);",
       ],
     };

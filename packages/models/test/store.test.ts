@@ -193,6 +193,7 @@ describe('model store in Node', () => {
     ['a truncated shard', 'weights.bin', 'truncate', 'CHECKSUM_MISMATCH'],
     ['an HTML error page as model.json', 'model.json', 'html', 'CHECKSUM_MISMATCH'],
     ['a missing shard', 'weights.bin', 'missing', 'DOWNLOAD_FAILED'],
+    ['a missing pinned metadata.json', 'metadata.json', 'missing', 'DOWNLOAD_FAILED'],
   ] as const)(
     'rejects %s, caches nothing bad, and loads from a good source next',
     async (_, file, fault, code) => {

@@ -168,8 +168,11 @@ export async function browserCachedModel(
         ];
       }),
   };
-  // metadata.json is optional beside a hosted model: absent (404) or not cached offline means none.
-  const metadataFile = await unlessAbsent(fetchFile(METADATA_FILE));
+  // metadata.json is optional beside a hosted model: absent (404) or not cached offline means none;
+  // a pinned one is part of the model, and its absence an error.
+  const metadataFile = await (files?.[METADATA_FILE]
+    ? fetchFile(METADATA_FILE)
+    : unlessAbsent(fetchFile(METADATA_FILE)));
   if (!metadataFile) return { handler };
   try {
     return {

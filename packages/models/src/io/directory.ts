@@ -199,8 +199,11 @@ export async function cachedModel(
       );
     },
   };
-  // metadata.json is optional beside a hosted model: absent (404) or not cached offline means none.
-  const metadataPath = await unlessAbsent(fetchFile(METADATA_FILE));
+  // metadata.json is optional beside a hosted model: absent (404) or not cached offline means none;
+  // a pinned one is part of the model, and its absence an error.
+  const metadataPath = await (files?.[METADATA_FILE]
+    ? fetchFile(METADATA_FILE)
+    : unlessAbsent(fetchFile(METADATA_FILE)));
   if (!metadataPath) return { handler };
   const metadata = await evictUnless(metadataPath, async () =>
     parseModelMetadata(await readJson(metadataPath, METADATA_FILE)),
