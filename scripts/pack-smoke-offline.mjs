@@ -9,18 +9,8 @@ const repoModel = join(root, 'models/cifar10-airbench');
 // The same place tooling/test-data.ts looks for the workplace's real data.
 const sharedData = process.env.IMGCLS_SHARED_DATA ?? resolve(root, '../shared/data');
 const cifarArchive = join(sharedData, 'cifar10/cifar10-jpg.tar.gz');
-const CIFAR_LABELS = [
-  'airplane',
-  'automobile',
-  'bird',
-  'cat',
-  'deer',
-  'dog',
-  'frog',
-  'horse',
-  'ship',
-  'truck',
-];
+// The class names as the model reads them (metadata.json's labels), so they are written down once.
+const CIFAR_LABELS = JSON.parse(readFileSync(join(repoModel, 'metadata.json'), 'utf8')).labels;
 /** Probabilities of the installed and the repository copy may differ by this much. */
 const TOLERANCE = 1e-6;
 /** Registry ids of the other model packages: each must be served from its installed package. */

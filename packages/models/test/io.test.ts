@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ImgclsError, PRESETS } from '@imgcls/preprocess';
+import { PRESETS } from '@imgcls/preprocess';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +15,7 @@ import {
   type ModelMetadata,
   writeMetadata,
 } from '../src/node';
-import { useWasm } from './setup';
+import { caught, useWasm } from './setup';
 
 const payload = new TextEncoder().encode('imgcls test payload '.repeat(500));
 const sha256 = createHash('sha256').update(payload).digest('hex');
@@ -48,15 +48,6 @@ function startServer(
       resolve({ server, base: `http://127.0.0.1:${port}`, hits: () => hits });
     }),
   );
-}
-
-async function caught(promise: Promise<unknown>): Promise<ImgclsError & Record<string, unknown>> {
-  const error = await promise.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  expect(ImgclsError.isInstance(error), String(error)).toBe(true);
-  return error as ImgclsError & Record<string, unknown>;
 }
 
 describe('fetchToCache against a local HTTP server', () => {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ImgclsError, PRESETS } from '@imgcls/preprocess';
+import { PRESETS } from '@imgcls/preprocess';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -18,19 +18,10 @@ import {
 } from '../src/index';
 import { directoryHandler, writeMetadata } from '../src/node';
 import { mirrorModelPackages, modelStore, pullModel } from '../src/store-node';
-import { useWasm } from './setup';
+import { caught, useWasm } from './setup';
 
 const MODELS_DIR = join(import.meta.dirname, '../../../models');
 const FIXTURE = { name: '@imgcls/model-store-fixture', version: '1.2.3', folder: 'store-fixture' };
-
-async function caught(promise: Promise<unknown>): Promise<ImgclsError & Record<string, unknown>> {
-  const error = await promise.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  expect(ImgclsError.isInstance(error), String(error)).toBe(true);
-  return error as ImgclsError & Record<string, unknown>;
-}
 
 function pinsOf(directory: string): FilePins {
   return Object.fromEntries(

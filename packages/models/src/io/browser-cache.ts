@@ -1,7 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { METADATA_FILE, type ModelMetadata, parseModelMetadata } from '../metadata';
 import type { FilePins } from '../store/pins';
-import { ChecksumMismatchError, DownloadError, OfflineError, unlessAbsent } from './errors';
+import {
+  ChecksumMismatchError,
+  DownloadError,
+  fetchOk,
+  OfflineError,
+  unlessAbsent,
+} from './errors';
 import { asModelJson, checkShardBytes, parseJsonFile, pinnedFile } from './model-json';
 
 /** Options of {@link fetchToBrowserCache} and {@link browserCachedModel}. */
@@ -59,20 +65,7 @@ export async function fetchToBrowserCache(
     throw new ChecksumMismatchError(url, 'sha256', expected ?? recorded ?? 'none recorded', actual);
   }
   if (options.offline) throw new OfflineError(url);
-  let response: Response;
-  try {
-    response = await (options.fetchImpl ?? fetch)(url);
-  } catch (error) {
-    throw new DownloadError(url, `Cannot reach ${url}: ${(error as Error).message}`, undefined, {
-      cause: error,
-    });
-  }
-  if (!response.ok)
-    throw new DownloadError(
-      url,
-      `${url} answered HTTP ${response.status} ${response.statusText}`.trim(),
-      response.status,
-    );
+  const response = await fetchOk(url, options.fetchImpl);
   let bytes: ArrayBuffer;
   try {
     bytes = await response.arrayBuffer();

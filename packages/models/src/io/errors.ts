@@ -47,3 +47,29 @@ export function unlessAbsent<T>(fetching: Promise<T>): Promise<T | undefined> {
     throw error;
   });
 }
+
+/**
+ * A successful response for `url`: a network failure or an HTTP error status becomes a DownloadError
+ * that names the URL (and the status).
+ */
+export async function fetchOk(
+  url: string,
+  fetchImpl: typeof fetch = fetch,
+  init: RequestInit = {},
+): Promise<Response> {
+  let response: Response;
+  try {
+    response = await fetchImpl(url, init);
+  } catch (error) {
+    throw new DownloadError(url, `Cannot reach ${url}: ${(error as Error).message}`, undefined, {
+      cause: error,
+    });
+  }
+  if (!response.ok)
+    throw new DownloadError(
+      url,
+      `${url} answered HTTP ${response.status} ${response.statusText}`.trim(),
+      response.status,
+    );
+  return response;
+}

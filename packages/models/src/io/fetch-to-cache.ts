@@ -3,7 +3,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
-import { ChecksumMismatchError, DownloadError, OfflineError } from './errors';
+import { ChecksumMismatchError, DownloadError, fetchOk, OfflineError } from './errors';
 
 /** Options of {@link fetchToCache}. */
 export interface FetchToCacheOptions {
@@ -70,24 +70,13 @@ interface Hashes {
 }
 
 async function download(url: string, path: string, options: FetchToCacheOptions): Promise<Hashes> {
-  let response: Response;
-  try {
-    response = await (options.fetchImpl ?? fetch)(
-      url,
-      options.signal ? { signal: options.signal } : {},
-    );
-  } catch (error) {
-    throw new DownloadError(url, `Cannot reach ${url}: ${(error as Error).message}`, undefined, {
-      cause: error,
-    });
-  }
-  if (!response.ok || !response.body) {
-    throw new DownloadError(
-      url,
-      `${url} answered HTTP ${response.status} ${response.statusText}`.trim(),
-      response.status,
-    );
-  }
+  const response = await fetchOk(
+    url,
+    options.fetchImpl,
+    options.signal ? { signal: options.signal } : {},
+  );
+  if (!response.body)
+    throw new DownloadError(url, `${url} answered without a body.`, response.status);
   const lengthHeader = response.headers.get('content-length');
   const total = lengthHeader ? Number(lengthHeader) : undefined;
   const sha256 = createHash('sha256');

@@ -6,7 +6,7 @@ import {
   fetchToBrowserCache,
   hasBrowserCache,
 } from '../io/browser-cache';
-import { DownloadError, OfflineError } from '../io/errors';
+import { fetchOk, OfflineError } from '../io/errors';
 import { asModelJson, checkShardBytes, parseJsonFile } from '../io/model-json';
 import { METADATA_FILE, parseModelMetadata } from '../metadata';
 import type { ModelStoreSettings } from './settings';
@@ -20,24 +20,6 @@ const sameOrigin = (url: string) => {
 };
 const asFolder = (location: string) => (location.endsWith('/') ? location : `${location}/`);
 
-async function get(url: string): Promise<Response> {
-  let response: Response;
-  try {
-    response = await fetch(url);
-  } catch (error) {
-    throw new DownloadError(url, `Cannot reach ${url}: ${(error as Error).message}`, undefined, {
-      cause: error,
-    });
-  }
-  if (!response.ok)
-    throw new DownloadError(
-      url,
-      `${url} answered HTTP ${response.status} ${response.statusText}`.trim(),
-      response.status,
-    );
-  return response;
-}
-
 /**
  * A model folder (or model.json URL) fetched as is, through the browser's HTTP cache: the page's own
  * files, so a redeployed model is never served stale.
@@ -47,7 +29,7 @@ async function loadFolder(location: string): Promise<LoadedFiles> {
     ? location
     : new URL('model.json', asFolder(location)).href;
   const modelJson = asModelJson(
-    parseJsonFile(await (await get(modelJsonUrl)).text(), modelJsonUrl),
+    parseJsonFile(await (await fetchOk(modelJsonUrl)).text(), modelJsonUrl),
     modelJsonUrl,
   );
   const handler: tf.io.IOHandler = {
@@ -55,7 +37,9 @@ async function loadFolder(location: string): Promise<LoadedFiles> {
       tf.io.getModelArtifactsForJSON(modelJson, async (manifest) => {
         const paths = manifest.flatMap((group) => group.paths);
         const shards = await Promise.all(
-          paths.map(async (path) => (await get(new URL(path, modelJsonUrl).href)).arrayBuffer()),
+          paths.map(async (path) =>
+            (await fetchOk(new URL(path, modelJsonUrl).href)).arrayBuffer(),
+          ),
         );
         checkShardBytes(
           manifest,
@@ -122,7 +106,7 @@ const browserPlatform: StorePlatform = {
     if (useCache(url, false))
       return new Uint8Array(await fetchToBrowserCache(url, cacheOptions(settings)));
     if (settings.offline) throw new OfflineError(url);
-    return new Uint8Array(await (await get(url)).arrayBuffer());
+    return new Uint8Array(await (await fetchOk(url)).arrayBuffer());
   },
   notFoundHint: (entry) =>
     entry.source.kind === 'package'
