@@ -1,14 +1,4 @@
-/** One ranked prediction, as `@imgcls/classifier` returns it. */
-export interface RankedLabel {
-  readonly label: string;
-  readonly index: number;
-  readonly probability: number;
-}
-
-/** The outcome for one input: its predictions, or why it failed. */
-export type ClassifyOutcome =
-  | { readonly input: string; readonly predictions: readonly RankedLabel[] }
-  | { readonly input: string; readonly error: { readonly code: string; readonly message: string } };
+import type { ClassifyOutcome } from '@imgcls/classifier';
 
 /** Output formats of `imgcls classify`. */
 export type OutputFormat = 'text' | 'json' | 'csv';

@@ -41,6 +41,14 @@ export interface Prediction {
 }
 
 /**
+ * The outcome of classifying one input, as `imgcls classify --json` prints it (one line each) and the
+ * HTTP server answers it: its ranked predictions, or the typed error that stopped it.
+ */
+export type ClassifyOutcome =
+  | { readonly input: string; readonly predictions: readonly Prediction[] }
+  | { readonly input: string; readonly error: { readonly code: string; readonly message: string } };
+
+/**
  * Options of {@link loadClassifier}: where the model comes from (any field of `modelSettings`, for this
  * call only, and `labels` for a `.tflite` file) and how it runs.
  */

@@ -9,6 +9,7 @@ export {
 export { AUTO_ORDER, type BackendChoice, type BackendOptions, selectBackend } from './backend';
 export {
   type ClassifierInfo,
+  type ClassifyOutcome,
   type ImageClassifier,
   type ImageInput,
   type LoadOptions,

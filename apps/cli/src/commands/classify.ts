@@ -1,9 +1,9 @@
-import { type ImageClassifier, loadClassifier } from '@imgcls/classifier';
+import { type ClassifyOutcome, type ImageClassifier, loadClassifier } from '@imgcls/classifier';
 import { type DecodedImage, decodeImage, ImgclsError } from '@imgcls/preprocess';
 import type { Command } from 'commander';
 import { backendLabel, startBackend } from '../backend';
 import { EXIT, UsageError } from '../errors';
-import { type ClassifyOutcome, CSV_HEADER, formatOutcome, type OutputFormat } from '../format';
+import { CSV_HEADER, formatOutcome, type OutputFormat } from '../format';
 import { type ClassifyInput, expandInputs, inputName } from '../inputs';
 import { modelReference } from '../model-store';
 import type { Terminal } from '../terminal';
