@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { childEnv, fail, reason, root, run, say } from './pack-smoke-common.mjs';
 
-const repoModel = join(root, 'models/cifar10-airbench');
+const repoModel = join(root, 'models/cifar10-airbench-float16');
 // The same place tooling/test-data.ts looks for the workplace's real data.
 const sharedData = process.env.IMGCLS_SHARED_DATA ?? resolve(root, '../shared/data');
 const cifarArchive = join(sharedData, 'cifar10/cifar10-jpg.tar.gz');
@@ -14,7 +14,13 @@ const CIFAR_LABELS = JSON.parse(readFileSync(join(repoModel, 'metadata.json'), '
 /** Probabilities of the installed and the repository copy may differ by this much. */
 const TOLERANCE = 1e-6;
 /** Registry ids of the other model packages: each must be served from its installed package. */
-const OTHER_IDS = ['cifar10-resnet9', 'cifar10-seedcnn', 'cifar10-seedcnn-uint8'];
+const OTHER_IDS = [
+  'cifar10-airbench',
+  'cifar10-resnet9',
+  'cifar10-resnet9-float16',
+  'cifar10-seedcnn',
+  'cifar10-seedcnn-uint8',
+];
 
 /**
  * Runs inside the scratch project, serialised into compare.cjs (given the package by require) and
@@ -134,7 +140,7 @@ function comparisonScripts() {
 
 /** Fails unless cifar10 came from the installed package, the repository copy from its path, offline. */
 function checkOrigins(style, summary, project) {
-  const modelDir = join(project, 'node_modules/@imgcls/model-cifar10-airbench');
+  const modelDir = join(project, 'node_modules/@imgcls/model-cifar10-airbench-float16');
   if (summary.requests !== 0)
     fail(`${style}: ${summary.requests} network request(s) were attempted`);
   if (summary.installed.source !== 'package' || resolve(summary.installed.origin) !== modelDir)

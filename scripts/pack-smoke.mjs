@@ -6,7 +6,7 @@
 // - each library loads with require() and with import, and each model package's files resolve;
 // - offline (allowRemote: false, a dead remoteHost, fetch replaced by a function that throws),
 //   loadClassifier('cifar10') serves the installed model package, and its top-5 on 20 CIFAR-10 test
-//   images equals the repository copy's (models/cifar10-airbench) loaded in the same script, from a
+//   images equals the repository copy's (models/cifar10-airbench-float16) loaded in the same script, from a
 //   CommonJS script and from an ES module (pack-smoke-offline.mjs);
 // - the README's Node quickstart, extracted as written, runs in a fresh project that installs what its
 //   `npm install` line names (with the tarballs standing in for @imgcls packages) and prints the

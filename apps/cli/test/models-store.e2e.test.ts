@@ -98,9 +98,9 @@ describe('imgcls models list / pull / mirror over the model store (spawned binar
     expect([...rows.keys()]).toEqual(expect.arrayContaining(['cifar10', 'mobilenet-v2']));
     const cifar10 = rows.get('cifar10') as Listed;
     expect(cifar10.source).toBe('package');
-    expect(cifar10.location).toMatch(/cifar10-airbench$/);
+    expect(cifar10.location).toMatch(/cifar10-airbench-float16$/);
     expect(cifar10.remote).toBe(
-      `https://cdn.jsdelivr.net/npm/@imgcls/model-cifar10-airbench@${MODEL_PACKAGES['cifar10-airbench']?.version}/model.json`,
+      `https://cdn.jsdelivr.net/npm/@imgcls/model-cifar10-airbench-float16@${MODEL_PACKAGES['cifar10-airbench-float16']?.version}/model.json`,
     );
     expect(cifar10.cached).toBe(false);
     expect(cifar10.description).toMatch(/airbench/);
@@ -115,7 +115,7 @@ describe('imgcls models list / pull / mirror over the model store (spawned binar
     expect(inFolder.code, inFolder.stderr).toBe(0);
     expect(byId(inFolder.stdout).get('cifar10')).toMatchObject({
       source: 'models-folder',
-      location: join(REPO_ROOT, 'models', 'cifar10-airbench'),
+      location: join(REPO_ROOT, 'models', 'cifar10-airbench-float16'),
     });
 
     // An id found nowhere is a row with its reason, not a crash.
@@ -136,12 +136,12 @@ describe('imgcls models list / pull / mirror over the model store (spawned binar
     const table = await runCli(['models', 'list'], workspace, undefined, CLEAN_ENV);
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/^ID\s+SOURCE\s+CACHED\s+LOCATION\n/);
-    expect(table.stdout).toMatch(/\ncifar10\s+package\s+(yes|no)\s+\S*cifar10-airbench\n/);
+    expect(table.stdout).toMatch(/\ncifar10\s+package\s+(yes|no)\s+\S*cifar10-airbench-float16\n/);
 
     const info = await runCli(['models', 'info', 'cifar10'], workspace, undefined, CLEAN_ENV);
     expect(info.code, info.stderr).toBe(0);
-    expect(info.stdout).toMatch(/loads from: package \S*cifar10-airbench/);
-    expect(info.stdout).toMatch(/registry: package @imgcls\/model-cifar10-airbench@/);
+    expect(info.stdout).toMatch(/loads from: package \S*cifar10-airbench-float16/);
+    expect(info.stdout).toMatch(/registry: package @imgcls\/model-cifar10-airbench-float16@/);
     expect(info.stdout).toMatch(/format: layers-model, 10 labels/);
   });
 

@@ -76,7 +76,7 @@ export async function serveMobileNet(): Promise<{ served: boolean; cleanUp: () =
 export interface MirroredModel {
   readonly id: string;
   readonly pin: ModelPackagePin;
-  /** e.g. `/cdn/npm/@imgcls/model-cifar10-airbench@0.1.0/` */
+  /** e.g. `/cdn/npm/@imgcls/model-cifar10-airbench-float16@0.1.0/` */
   readonly path: string;
 }
 

@@ -11,7 +11,7 @@ import { launchChromium } from './harness';
 import { type LibraryPage, type StaticServer, serveStatic, startLibraryPage } from './library-page';
 
 /** The package `cifar10` resolves to, as the registry pins it (name, version, every file's SHA-256 and size). */
-const PIN = MODEL_PACKAGES['cifar10-airbench'] as (typeof MODEL_PACKAGES)[string];
+const PIN = MODEL_PACKAGES['cifar10-airbench-float16'] as (typeof MODEL_PACKAGES)[string];
 const PACKAGE_FOLDER = join(REPO_MODELS, PIN.folder);
 const PACKAGE_PATH = `/npm/${PIN.name}@${PIN.version}/`;
 

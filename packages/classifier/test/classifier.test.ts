@@ -240,11 +240,11 @@ describe('loadClassifier with a built-in id', () => {
     );
     const packaged = await loadClassifier('cifar10', { allowRemote: false });
     const folder = await loadClassifier(
-      join(import.meta.dirname, '../../../models/cifar10-airbench'),
+      join(import.meta.dirname, '../../../models/cifar10-airbench-float16'),
     );
     expect(packaged.info().source).toBe('package');
     expect(folder.info().source).toBe('path');
-    expect(packaged.info().id).toBe('cifar10-airbench');
+    expect(packaged.info().id).toBe('cifar10-airbench-float16');
     expect(await packaged.probabilities(images)).toEqual(await folder.probabilities(images));
     packaged.dispose();
     folder.dispose();

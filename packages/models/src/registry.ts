@@ -61,7 +61,13 @@ const BUILT_IN: readonly RegisteredModel[] = [
   {
     id: 'cifar10',
     description:
-      'airbench94’s network trained from scratch on CIFAR-10 by @imgcls/train, served with flip-translate test-time augmentation (@imgcls/model-cifar10-airbench).',
+      'airbench94’s network trained from scratch on CIFAR-10 by @imgcls/train, weights stored as float16 (the same accuracy at half the download), served with flip-translate test-time augmentation (@imgcls/model-cifar10-airbench-float16).',
+    source: shipped('cifar10-airbench-float16'),
+  },
+  {
+    id: 'cifar10-airbench',
+    description:
+      'The same airbench with its float32 weights as trained, for fine-tuning or export (@imgcls/model-cifar10-airbench).',
     source: shipped('cifar10-airbench'),
   },
   {
@@ -69,6 +75,12 @@ const BUILT_IN: readonly RegisteredModel[] = [
     description:
       'A half-width ResNet-9 trained from scratch on CIFAR-10 by @imgcls/train (@imgcls/model-cifar10-resnet9).',
     source: shipped('cifar10-resnet9'),
+  },
+  {
+    id: 'cifar10-resnet9-float16',
+    description:
+      'The same ResNet-9 with its weights stored as float16: the same test accuracy at half the download (@imgcls/model-cifar10-resnet9-float16).',
+    source: shipped('cifar10-resnet9-float16'),
   },
   {
     id: 'cifar10-seedcnn',

@@ -109,7 +109,9 @@ describe('labels and registry', () => {
     expect(registeredModels().map((entry) => entry.id)).toEqual([
       'mobilenet-v2',
       'cifar10',
+      'cifar10-airbench',
       'cifar10-resnet9',
+      'cifar10-resnet9-float16',
       'cifar10-seedcnn',
       'cifar10-seedcnn-uint8',
       'acme-flowers',

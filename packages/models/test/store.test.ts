@@ -108,7 +108,7 @@ describe('model store settings', () => {
     const location = await modelStore.locate('cifar10', { modelsFolder: MODELS_DIR });
     expect(location).toEqual({
       source: 'models-folder',
-      location: join(MODELS_DIR, 'cifar10-airbench'),
+      location: join(MODELS_DIR, 'cifar10-airbench-float16'),
     });
   });
 });
@@ -145,12 +145,14 @@ describe('model store in Node', () => {
     expect(folder.source).toBe('path');
     // A bare name is never a folder in the working directory: it is an id, or an error that says
     // how to load the folder of that name.
+    const here = mkdtempSync(join(tmpdir(), 'imgcls-bare-'));
+    cpSync(join(MODELS_DIR, 'cifar10-seedcnn'), join(here, 'my-model'), { recursive: true });
     const cwd = process.cwd();
-    process.chdir(MODELS_DIR);
+    process.chdir(here);
     try {
-      const bare = await caught(modelStore.resolve('cifar10-airbench'));
+      const bare = await caught(modelStore.resolve('my-model'));
       expect(bare.code).toBe('UNKNOWN_MODEL');
-      expect(bare.message).toContain('pass "./cifar10-airbench"');
+      expect(bare.message).toContain('pass "./my-model"');
     } finally {
       process.chdir(cwd);
     }

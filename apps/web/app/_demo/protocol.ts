@@ -24,7 +24,7 @@ export const DEMO_MODELS = [
     subtitle: '10 classes, trained by imgcls',
     candidates: ['cifar10', 'cifar10-resnet9', 'cifar10-seedcnn'],
     whenUnavailable: {
-      text: 'Its model package (@imgcls/model-cifar10-airbench, a dependency of this app) is served by the app itself from /cdn/, which the build fills from the installed packages, and is kept in Cache Storage (which needs https or localhost). Install and rebuild from the repository root:',
+      text: 'Its model package (@imgcls/model-cifar10-airbench-float16, a dependency of this app) is served by the app itself from /cdn/, which the build fills from the installed packages, and is kept in Cache Storage (which needs https or localhost). Install and rebuild from the repository root:',
       command: 'node scripts/pnpm.mjs install && npm start',
     },
   },
