@@ -61,50 +61,51 @@ function httpUrl(value: string): URL | undefined {
   }
 }
 
-/**
- * Checks the store flags and writes them into `modelSettings`, which every later load of the process
- * reads (the classifier's included). Unset flags fall back to `$IMGCLS_MODELS_DIR` / `$IMGCLS_CACHE_DIR`,
- * and the models folder to `./models` when that folder exists (where `train` and `models import` write).
- *
- * @throws UsageError for a value that cannot be used: nothing falls back silently.
- */
-export function applyStoreFlags(flags: StoreFlags, context: StoreContext = {}): void {
-  const env = context.env ?? process.env;
-  const cwd = context.cwd ?? process.cwd();
-
-  let modelsFolder: string | undefined;
+/** The models folder the flags name: `--models-dir`, `$IMGCLS_MODELS_DIR`, or `./models` when it exists. */
+function modelsFolderFrom(
+  flags: StoreFlags,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  createsModels: boolean,
+): { folder: string; origin: string } | undefined {
   const named = flags.modelsDir
     ? { value: flags.modelsDir, origin: '--models-dir' }
     : env.IMGCLS_MODELS_DIR
       ? { value: env.IMGCLS_MODELS_DIR, origin: '$IMGCLS_MODELS_DIR' }
       : undefined;
-  if (named) {
-    modelsFolder = resolve(cwd, named.value);
-    modelsFolderOrigin = named.origin;
-    const exists = existsSync(modelsFolder);
-    if (exists && !isDirectory(modelsFolder))
-      throw new UsageError(
-        `${named.origin} ${named.value} is a file, not a folder`,
-        'name a folder of model folders (<folder>/<model>/model.json)',
-      );
-    if (!exists && !context.createsModels)
-      throw new UsageError(
-        `${named.origin} ${named.value} does not exist (${modelsFolder})`,
-        'name an existing folder of model folders (<folder>/<model>/model.json), or leave it unset to use ./models, installed model packages and the CDN',
-      );
-  } else if (isDirectory(resolve(cwd, 'models'))) {
-    modelsFolder = resolve(cwd, 'models');
-    modelsFolderOrigin = './models';
-  } else modelsFolderOrigin = undefined;
+  if (!named) {
+    const local = resolve(cwd, 'models');
+    return isDirectory(local) ? { folder: local, origin: './models' } : undefined;
+  }
+  const folder = resolve(cwd, named.value);
+  const exists = existsSync(folder);
+  if (exists && !isDirectory(folder))
+    throw new UsageError(
+      `${named.origin} ${named.value} is a file, not a folder`,
+      'name a folder of model folders (<folder>/<model>/model.json)',
+    );
+  if (!exists && !createsModels)
+    throw new UsageError(
+      `${named.origin} ${named.value} does not exist (${folder})`,
+      'name an existing folder of model folders (<folder>/<model>/model.json), or leave it unset to use ./models, installed model packages and the CDN',
+    );
+  return { folder, origin: named.origin };
+}
 
-  const cacheValue = flags.cacheDir ?? (env.IMGCLS_CACHE_DIR || undefined);
-  const cacheDir = cacheValue === undefined ? undefined : resolve(cwd, cacheValue);
+/** The download cache folder the flags name (`--cache-dir`, `$IMGCLS_CACHE_DIR`), if any. */
+function cacheDirFrom(flags: StoreFlags, env: NodeJS.ProcessEnv, cwd: string): string | undefined {
+  const value = flags.cacheDir ?? (env.IMGCLS_CACHE_DIR || undefined);
+  const cacheDir = value === undefined ? undefined : resolve(cwd, value);
   if (cacheDir && existsSync(cacheDir) && !isDirectory(cacheDir))
     throw new UsageError(
-      `${flags.cacheDir ? '--cache-dir' : '$IMGCLS_CACHE_DIR'} ${cacheValue} is a file, not a folder`,
+      `${flags.cacheDir ? '--cache-dir' : '$IMGCLS_CACHE_DIR'} ${value} is a file, not a folder`,
       'name a folder for the download cache (it is created when missing)',
     );
+  return cacheDir;
+}
 
+/** The CDN host and path layout the flags choose (`--cdn`, `--remote-host`), else jsDelivr's. */
+function remoteFrom(flags: StoreFlags): { remoteHost: string; remotePathTemplate: string } {
   let layout: { remoteHost: string; remotePathTemplate: string } = {
     remoteHost: DEFAULT_MODEL_SETTINGS.remoteHost,
     remotePathTemplate: DEFAULT_MODEL_SETTINGS.remotePathTemplate,
@@ -118,23 +119,36 @@ export function applyStoreFlags(flags: StoreFlags, context: StoreContext = {}): 
       );
     layout = CDN_LAYOUTS[flags.cdn as CdnName];
   }
-  let remoteHost: string = layout.remoteHost;
-  if (flags.remoteHost !== undefined) {
-    const url = httpUrl(flags.remoteHost);
-    if (!url)
-      throw new UsageError(
-        `--remote-host must be an http(s) URL, got "${flags.remoteHost}"`,
-        `e.g. ${CDN_NAMES.map((name) => CDN_LAYOUTS[name].remoteHost).join(' or ')}, or the URL serving a folder written by imgcls models mirror`,
-      );
-    remoteHost = flags.remoteHost.replace(/\/+$/, '');
-  }
+  if (flags.remoteHost === undefined) return layout;
+  if (!httpUrl(flags.remoteHost))
+    throw new UsageError(
+      `--remote-host must be an http(s) URL, got "${flags.remoteHost}"`,
+      `e.g. ${CDN_NAMES.map((name) => CDN_LAYOUTS[name].remoteHost).join(' or ')}, or the URL serving a folder written by imgcls models mirror`,
+    );
+  return { ...layout, remoteHost: flags.remoteHost.replace(/\/+$/, '') };
+}
 
-  modelSettings.modelsFolder = modelsFolder;
-  modelSettings.cacheDir = cacheDir;
-  modelSettings.remoteHost = remoteHost;
-  modelSettings.remotePathTemplate = layout.remotePathTemplate;
-  modelSettings.offline = flags.offline === true;
-  modelSettings.allowRemote = flags.remote !== false;
+/**
+ * Checks the store flags and writes them into `modelSettings`, which every later load of the process
+ * reads (the classifier's included). Unset flags fall back to `$IMGCLS_MODELS_DIR` / `$IMGCLS_CACHE_DIR`,
+ * and the models folder to `./models` when that folder exists (where `train` and `models import` write).
+ *
+ * @throws UsageError for a value that cannot be used: nothing falls back silently.
+ */
+export function applyStoreFlags(flags: StoreFlags, context: StoreContext = {}): void {
+  const env = context.env ?? process.env;
+  const cwd = context.cwd ?? process.cwd();
+  const models = modelsFolderFrom(flags, env, cwd, context.createsModels === true);
+  const cacheDir = cacheDirFrom(flags, env, cwd);
+  const remote = remoteFrom(flags);
+  modelsFolderOrigin = models?.origin;
+  Object.assign(modelSettings, {
+    modelsFolder: models?.folder,
+    cacheDir,
+    ...remote,
+    offline: flags.offline === true,
+    allowRemote: flags.remote !== false,
+  });
 }
 
 /** The models folder in force and where it came from (`--models-dir`, `$IMGCLS_MODELS_DIR`, `./models`), if any. */
