@@ -1,5 +1,5 @@
 import type { ClassifyOutcome, Prediction } from '@imgcls/classifier';
-import type { ModelSourceKind } from '@imgcls/models';
+import type { ModelSourceKind, ModelStoreOptions } from '@imgcls/models';
 
 /**
  * The contract between the HTTP layer and the inference engine. The HTTP layer parses and checks
@@ -21,6 +21,12 @@ export interface EngineOptions {
   readonly queue: number;
   /** Largest image accepted, in pixels (decoding refuses larger headers first; default 50 MP). */
   readonly maxPixels: number;
+  /**
+   * Model store settings for the workers' loads (models folder, cache, remote host, offline…). Workers
+   * do not see the main thread's `modelSettings`, only its environment (`IMGCLS_MODELS_DIR`,
+   * `IMGCLS_CACHE_DIR`): pass here what the main thread configured. Default: none.
+   */
+  readonly modelStore?: ModelStoreOptions;
 }
 
 /** A model to serve: what to load and the id clients use. */
@@ -53,8 +59,13 @@ export interface ClassifyOptions {
   readonly topK?: number;
   /** Absolute time (ms since epoch, `Date.now()`) after which the request fails with DeadlineError. */
   readonly deadline?: number;
-  /** Cancels a queued request (e.g. the client went away). */
+  /**
+   * Cancels the request (e.g. the client went away): a queued one leaves the queue, a running one is
+   * rejected at once and its result discarded. Rejects with AbortedError (`ABORTED`).
+   */
   readonly signal?: AbortSignal;
+  /** The `input` of each outcome, one per image (default: the image's index in the call, "0", "1"…). */
+  readonly names?: readonly string[];
 }
 
 /** A Grad-CAM explanation as the server returns it: the overlay as PNG bytes. */
@@ -81,7 +92,11 @@ export interface EngineStats {
  * the typed errors below (each an `ImgclsError` with a stable `code`).
  *
  * @throws UnknownServedModelError (`UNKNOWN_MODEL`), QueueFullError (`QUEUE_FULL`, with
- *   `retryAfterSeconds`), DeadlineError (`DEADLINE_EXCEEDED`), EngineClosedError (`SHUTTING_DOWN`).
+ *   `retryAfterSeconds`), DeadlineError (`DEADLINE_EXCEEDED`), EngineClosedError (`SHUTTING_DOWN`),
+ *   AbortedError (`ABORTED`, the signal fired), WorkerCrashedError (`WORKER_CRASHED`, the worker
+ *   running the call died; it is replaced), InvalidArgumentError (`INVALID_ARGUMENT`: topK, names,
+ *   classIndex, more images in one call than the queue holds). `embed` and `explain` reject with the
+ *   image's own error (`INVALID_IMAGE`, `IMAGE_TOO_LARGE`…) since they answer for one image.
  */
 export interface Engine {
   /** True once every model is loaded and warmed up in every worker. */
