@@ -6,7 +6,7 @@ import {
   normalize,
   placement,
 } from '@imgcls/preprocess';
-import { registerWasmGradients } from '@imgcls/wasm-grad';
+import { registerMissingGradients } from '@imgcls/wasm-grad';
 import * as tfconv from '@tensorflow/tfjs-converter';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
@@ -102,9 +102,9 @@ export class Explainer {
     model: tfl.LayersModel | tfconv.GraphModel,
     private readonly metadata: ModelMetadata,
   ) {
-    // Gradients of convolutions on the wasm backend need kernels it lacks; registering is idempotent
-    // and only affects the wasm backend.
-    registerWasmGradients();
+    // Gradients of convolutions on the wasm backend need kernels it lacks. Only those: the faster
+    // replacements of forward kernels stay the caller's choice (registerWasmGradients).
+    registerMissingGradients();
     this.source =
       model instanceof tfconv.GraphModel ? graphGradientSource(model) : layersGradientSource(model);
   }

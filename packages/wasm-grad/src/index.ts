@@ -1,2 +1,7 @@
 export { WasmGradError, type WasmGradErrorCode } from './errors';
-export { type RegistrationReport, registerWasmGradients, WASM_GRADIENT_KERNELS } from './register';
+export {
+  type RegistrationReport,
+  registerMissingGradients,
+  registerWasmGradients,
+  WASM_GRADIENT_KERNELS,
+} from './register';

@@ -1,4 +1,5 @@
 import {
+  getBackend,
   getGradient,
   getKernel,
   type KernelConfig,
@@ -58,13 +59,16 @@ export const WASM_GRADIENT_KERNELS: readonly string[] = GRADIENT_KERNELS.map(
   (config) => config.kernelName,
 );
 
-/** What one call of {@link registerWasmGradients} did. */
+/** What one call of {@link registerWasmGradients} or {@link registerMissingGradients} did. */
 export interface RegistrationReport {
   /** Kernels that were missing on wasm and are now registered. */
   readonly added: readonly string[];
   /** Kernels wasm had (slow scalar versions) that this package replaced. */
   readonly replaced: readonly string[];
-  /** Kernels already registered by an earlier call: nothing was done for them. */
+  /**
+   * Kernels left as they were: registered by an earlier call or, for {@link registerMissingGradients},
+   * already present on the backend.
+   */
   readonly alreadyRegistered: readonly string[];
 }
 
@@ -88,12 +92,51 @@ const registered = new Set<KernelConfig>();
  * `tf.setBackend('wasm')`.
  */
 export function registerWasmGradients(): RegistrationReport {
+  const report = registerKernels(GRADIENT_KERNELS, { replace: true });
+  for (const gradient of [fusedBatchNormGradConfig, clipByValueGradConfig, erfGradConfig]) {
+    if (getGradient(gradient.kernelName) !== gradient) registerGradient(gradient);
+  }
+  return report;
+}
+
+/**
+ * Kernels that replace tfjs' gradient formulas with this package's own (used only by the gradients
+ * {@link registerWasmGradients} swaps in), so there is nothing missing about them on stock wasm.
+ */
+const GRADIENT_HELPER_KERNELS: ReadonlySet<KernelConfig> = new Set([
+  clipByValueGradKernelConfig,
+  erfGradKernelConfig,
+]);
+
+/**
+ * Registers only the gradient kernels the active backend lacks, so that gradients through
+ * convolutions work there, and changes nothing else: no forward kernel (`Conv2D`, `Sum`, `Mean`,
+ * `BatchMatMul`…) and no kernel the backend already has is replaced, and no gradient is swapped for
+ * every backend. This is what a library should call before it computes gradients for its caller (Grad-CAM
+ * in `@imgcls/classifier` does); the faster replacements stay opt-in through {@link registerWasmGradients}.
+ * On `wasm` it adds `Conv2DBackpropFilter`, `DepthwiseConv2dNativeBackpropFilter` and
+ * `DepthwiseConv2dNativeBackpropInput`; on any other backend (which has its own) it does nothing.
+ * Idempotent, and harmless after {@link registerWasmGradients} (everything is then already registered).
+ */
+export function registerMissingGradients(): RegistrationReport {
+  if (getBackend() !== 'wasm') return { added: [], replaced: [], alreadyRegistered: [] };
+  const missing = GRADIENT_KERNELS.filter(
+    (config) => !DELEGATING_KERNELS.has(config) && !GRADIENT_HELPER_KERNELS.has(config),
+  );
+  return registerKernels(missing, { replace: false });
+}
+
+/** Registers `configs` for wasm; kernels wasm already has are replaced only when `replace` is set. */
+function registerKernels(
+  configs: readonly KernelConfig[],
+  { replace }: { replace: boolean },
+): RegistrationReport {
   const added: string[] = [];
   const replaced: string[] = [];
   const alreadyRegistered: string[] = [];
-  for (const config of GRADIENT_KERNELS) {
+  for (const config of configs) {
     const existing = getKernel(config.kernelName, 'wasm');
-    if (existing && registered.has(existing)) {
+    if (existing && (registered.has(existing) || !replace)) {
       alreadyRegistered.push(config.kernelName);
       continue;
     }
@@ -118,9 +161,6 @@ export function registerWasmGradients(): RegistrationReport {
     }
     registered.add(registration);
     registerKernel(registration);
-  }
-  for (const gradient of [fusedBatchNormGradConfig, clipByValueGradConfig, erfGradConfig]) {
-    if (getGradient(gradient.kernelName) !== gradient) registerGradient(gradient);
   }
   return { added, replaced, alreadyRegistered };
 }
