@@ -125,40 +125,25 @@ export async function browserCachedModel(
     const url = new URL(path, modelJsonUrl).href;
     return fetchToBrowserCache(url, pinned(path)).then((bytes) => ({ url, bytes }));
   };
-  const storage = options.cacheStorage ?? globalThis.caches;
-  const evict = async (urls: readonly string[]) => {
-    const cache = await storage.open(options.cacheName ?? BROWSER_CACHE_NAME);
-    await Promise.all(urls.map((url) => cache.delete(url)));
-  };
+  const evicting = evictingOnFailure(options);
   const modelJsonBytes = await fetchToBrowserCache(
     modelJsonUrl,
     files ? pinned('model.json') : options,
   );
-  let modelJson: tf.io.ModelJSON;
-  try {
-    modelJson = asModelJson(parseJsonFile(decode(modelJsonBytes), modelJsonUrl), modelJsonUrl);
-  } catch (error) {
-    await evict([modelJsonUrl]);
-    throw error;
-  }
+  const modelJson = await evicting([modelJsonUrl], async () =>
+    asModelJson(parseJsonFile(decode(modelJsonBytes), modelJsonUrl), modelJsonUrl),
+  );
   const handler: tf.io.IOHandler = {
     load: () =>
       tf.io.getModelArtifactsForJSON(modelJson, async (manifest) => {
         const shards = await Promise.all(manifest.flatMap((group) => group.paths).map(fetchFile));
-        try {
-          checkShardBytes(
-            manifest,
-            shards.map((shard) => shard.bytes.byteLength),
-            modelJsonUrl,
-          );
-        } catch (error) {
-          await evict(shards.map((shard) => shard.url));
-          throw error;
-        }
-        return [
-          manifest.flatMap((group) => group.weights),
-          tf.io.concatenateArrayBuffers(shards.map((shard) => shard.bytes)),
-        ];
+        const sizes = shards.map((shard) => shard.bytes.byteLength);
+        await evicting(
+          shards.map((shard) => shard.url),
+          async () => checkShardBytes(manifest, sizes, modelJsonUrl),
+        );
+        const weights = tf.io.concatenateArrayBuffers(shards.map((shard) => shard.bytes));
+        return [manifest.flatMap((group) => group.weights), weights];
       }),
   };
   // metadata.json is optional beside a hosted model: absent (404) or not cached offline means none;
@@ -167,15 +152,27 @@ export async function browserCachedModel(
     ? fetchFile(METADATA_FILE)
     : unlessAbsent(fetchFile(METADATA_FILE)));
   if (!metadataFile) return { handler };
-  try {
-    return {
-      handler,
-      metadata: parseModelMetadata(parseJsonFile(decode(metadataFile.bytes), metadataFile.url)),
-    };
-  } catch (error) {
-    await evict([metadataFile.url]);
-    throw error;
-  }
+  const metadata = await evicting([metadataFile.url], async () =>
+    parseModelMetadata(parseJsonFile(decode(metadataFile.bytes), metadataFile.url)),
+  );
+  return { handler, metadata };
+}
+
+/**
+ * Runs a check of cached files; when it fails, those entries are deleted before the error, so what is
+ * not what it claims never stays cached.
+ */
+function evictingOnFailure(options: BrowserCacheOptions) {
+  const storage = options.cacheStorage ?? globalThis.caches;
+  return async <T>(urls: readonly string[], check: () => Promise<T>): Promise<T> => {
+    try {
+      return await check();
+    } catch (error) {
+      const cache = await storage.open(options.cacheName ?? BROWSER_CACHE_NAME);
+      await Promise.all(urls.map((url) => cache.delete(url)));
+      throw error;
+    }
+  };
 }
 
 const decode = (bytes: ArrayBuffer) => new TextDecoder().decode(bytes);

@@ -139,103 +139,107 @@ export function remoteOf(entry: RegisteredModel, settings: ModelStoreSettings) {
   return { url, files, kind: 'url' as const };
 }
 
-/** The model store over one platform: the resolution order lives here, once. */
-export function createModelStore(platform: StorePlatform): ModelStore {
-  const settingsFor = (options?: ModelStoreOptions) => platformSettings(platform, options);
+/** Where a registry entry loads from, in the documented order: models folder, installed package, remote. */
+async function locateEntry(
+  platform: StorePlatform,
+  entry: RegisteredModel,
+  settings: ModelStoreSettings,
+): Promise<ModelLocation> {
+  const tried: string[] = [];
+  if (settings.modelsFolder) {
+    const folder = platform.join(settings.modelsFolder, modelFolderName(entry));
+    if (await platform.hasModel(folder)) return { source: 'models-folder', location: folder };
+    tried.push(`the models folder has no ${folder}`);
+  }
+  if (entry.source.kind === 'package') {
+    const directory = await platform.installedPackage(
+      entry as RegisteredModel & { source: { kind: 'package' } },
+    );
+    if (directory) return { source: 'package', location: directory };
+    tried.push(`${entry.source.package.name} is not installed`);
+  }
+  if (!settings.allowRemote) tried.push('downloads are off (allowRemote: false)');
+  else {
+    const remote = remoteOf(entry, settings);
+    const cached = await platform.isCached(remote.url, settings, remote.files);
+    if (cached || !settings.offline) return { source: remote.kind, location: remote.url, cached };
+    tried.push(`${remote.url} is not in the download cache and offline mode is on`);
+  }
+  throw new ModelNotFoundError(entry.id, tried, platform.notFoundHint(entry));
+}
 
-  async function locateEntry(
-    entry: RegisteredModel,
-    settings: ModelStoreSettings,
-  ): Promise<ModelLocation> {
-    const tried: string[] = [];
-    if (settings.modelsFolder) {
-      const folder = platform.join(settings.modelsFolder, modelFolderName(entry));
-      if (await platform.hasModel(folder)) return { source: 'models-folder', location: folder };
-      tried.push(`the models folder has no ${folder}`);
-    }
-    if (entry.source.kind === 'package') {
-      const directory = await platform.installedPackage(
-        entry as RegisteredModel & { source: { kind: 'package' } },
+/** The registry entry of an id; a bare name that is a folder here gets told how to load the folder. */
+async function entryOf(platform: StorePlatform, id: string): Promise<RegisteredModel> {
+  try {
+    return resolveModel(id);
+  } catch (error) {
+    if (error instanceof UnknownModelError && (await platform.hasModel(platform.pathLocation(id))))
+      throw new UnknownModelError(
+        id,
+        error.known,
+        `Bare names are registry ids only; to load the model folder "${id}", pass "./${id}".`,
       );
-      if (directory) return { source: 'package', location: directory };
-      tried.push(`${entry.source.package.name} is not installed`);
-    }
-    if (!settings.allowRemote) tried.push('downloads are off (allowRemote: false)');
-    else {
-      const remote = remoteOf(entry, settings);
-      const cached = await platform.isCached(remote.url, settings, remote.files);
-      if (cached || !settings.offline) return { source: remote.kind, location: remote.url, cached };
-      tried.push(`${remote.url} is not in the download cache and offline mode is on`);
-    }
-    throw new ModelNotFoundError(entry.id, tried, platform.notFoundHint(entry));
+    throw error;
   }
+}
 
-  /** The registry entry of an id; a bare name that is a folder here gets told how to load the folder. */
-  async function entryOf(id: string): Promise<RegisteredModel> {
-    try {
-      return resolveModel(id);
-    } catch (error) {
-      if (
-        error instanceof UnknownModelError &&
-        (await platform.hasModel(platform.pathLocation(id)))
-      )
-        throw new UnknownModelError(
-          id,
-          error.known,
-          `Bare names are registry ids only; to load the model folder "${id}", pass "./${id}".`,
-        );
-      throw error;
-    }
-  }
-
-  async function resolveEntry(id: string, settings: ModelStoreSettings): Promise<ResolvedModel> {
-    const entry = await entryOf(id);
-    const location = await locateEntry(entry, settings);
-    const loaded =
-      location.source === 'cdn' || location.source === 'url'
-        ? await platform.loadUrl(location.location, settings, remoteOf(entry, settings).files)
-        : await platform.loadFolder(location.location);
-    const metadata = loaded.metadata ?? entry.metadata;
-    return {
-      handler: loaded.handler,
-      origin: location.location,
-      source: location.source,
-      ...(metadata ? { metadata } : {}),
-    };
-  }
-
+/** A registry id's model from wherever {@link locateEntry} finds it, with the registry's metadata as fallback. */
+async function resolveEntry(
+  platform: StorePlatform,
+  id: string,
+  settings: ModelStoreSettings,
+): Promise<ResolvedModel> {
+  const entry = await entryOf(platform, id);
+  const location = await locateEntry(platform, entry, settings);
+  const loaded =
+    location.source === 'cdn' || location.source === 'url'
+      ? await platform.loadUrl(location.location, settings, remoteOf(entry, settings).files)
+      : await platform.loadFolder(location.location);
+  const metadata = loaded.metadata ?? entry.metadata;
   return {
-    locate: async (id, options) => locateEntry(resolveModel(id), settingsFor(options)),
+    handler: loaded.handler,
+    origin: location.location,
+    source: location.source,
+    ...(metadata ? { metadata } : {}),
+  };
+}
+
+/** Any reference: an IOHandler, a `.tflite` file or URL, a model.json URL, a path, or a registry id. */
+async function resolveReference(
+  platform: StorePlatform,
+  reference: ModelReference,
+  options: ResolveOptions,
+): Promise<ResolvedModel> {
+  if (typeof reference !== 'string')
+    return { handler: reference, origin: 'IOHandler', source: 'handler' };
+  const { labels, ...overrides } = options;
+  const settings = platformSettings(platform, overrides);
+  if (/\.tflite$/i.test(reference)) {
+    const source = isUrl(reference) ? 'url' : 'path';
+    const location = source === 'url' ? reference : platform.pathLocation(reference);
+    const bytes = await platform.readBytes(location, settings);
+    return { ...(await fromTflite(bytes, reference, labels)), origin: reference, source };
+  }
+  if (isUrl(reference))
+    return { ...(await platform.loadUrl(reference, settings)), origin: reference, source: 'url' };
+  if (isPath(reference)) {
+    const location = platform.pathLocation(reference);
+    return { ...(await platform.loadFolder(location)), origin: location, source: 'path' };
+  }
+  return resolveEntry(platform, reference, settings);
+}
+
+/** The model store over one platform: the resolution order lives in the functions above, once. */
+export function createModelStore(platform: StorePlatform): ModelStore {
+  return {
+    locate: async (id, options) =>
+      locateEntry(platform, resolveModel(id), platformSettings(platform, options)),
     remote: async (id, options) => {
-      const settings = settingsFor(options);
+      const settings = platformSettings(platform, options);
       const { url, files } = remoteOf(resolveModel(id), settings);
       return { url, cached: await platform.isCached(url, settings, files) };
     },
-    resolve: async (reference, options = {}) => {
-      if (typeof reference !== 'string')
-        return { handler: reference, origin: 'IOHandler', source: 'handler' };
-      const { labels, ...overrides } = options;
-      const settings = settingsFor(overrides);
-      if (/\.tflite$/i.test(reference)) {
-        const source = isUrl(reference) ? 'url' : 'path';
-        const bytes = await platform.readBytes(
-          source === 'url' ? reference : platform.pathLocation(reference),
-          settings,
-        );
-        return { ...(await fromTflite(bytes, reference, labels)), origin: reference, source };
-      }
-      if (isUrl(reference))
-        return {
-          ...(await platform.loadUrl(reference, settings)),
-          origin: reference,
-          source: 'url',
-        };
-      if (isPath(reference)) {
-        const location = platform.pathLocation(reference);
-        return { ...(await platform.loadFolder(location)), origin: location, source: 'path' };
-      }
-      return resolveEntry(reference, settings);
-    },
+    resolve: (reference, options = {}) => resolveReference(platform, reference, options),
   };
 }
 
