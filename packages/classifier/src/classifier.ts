@@ -22,7 +22,7 @@ import * as tfconv from '@tensorflow/tfjs-converter';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { type BackendChoice, type BackendOptions, selectBackend, wasmThreadCount } from './backend';
-import { DisposedError } from './errors';
+import { BackendChangedError, DisposedError } from './errors';
 import { Explainer, type ExplainOptions, type Explanation } from './explain';
 
 /**
@@ -88,7 +88,12 @@ export interface ClassifierInfo {
   readonly testTimeAugmentation?: TestTimeAugmentation;
 }
 
-/** A loaded model with its preprocessing; create with {@link loadClassifier}. */
+/**
+ * A loaded model with its preprocessing; create with {@link loadClassifier}. It computes on the backend it
+ * was loaded on (`info().backend`): every method that runs the model throws `BackendChangedError` when
+ * another backend has become active since (it never switches back by itself: that would move every other
+ * model of the process).
+ */
 export interface ImageClassifier {
   /** The `topK` most probable classes (default 5), most probable first. */
   classify(image: ImageInput, options?: { readonly topK?: number }): Promise<Prediction[]>;
@@ -103,11 +108,14 @@ export interface ImageClassifier {
   embed(image: ImageInput): Promise<Float32Array>;
   /**
    * Grad-CAM: where in the image the evidence for a class lies, as a heatmap in [0, 1] at the model's
-   * input resolution and an RGBA overlay. Registers the wasm gradient kernels on first use.
+   * input resolution and an RGBA overlay. On wasm, registers the gradient kernels wasm lacks on first use
+   * (and replaces no kernel).
    *
-   * @throws InvalidArgumentError, UnknownLayerError (lists the valid layers), ExplainUnsupportedError.
+   * @throws InvalidArgumentError, UnknownLayerError (lists the valid layers), ExplainUnsupportedError,
+   *   BackendChangedError.
    */
   explain(image: ImageInput, options?: ExplainOptions): Promise<Explanation>;
+  /** What is loaded and where it runs; `backend` is the backend it was loaded on. */
   info(): ClassifierInfo;
   /** The metadata the classifier runs with. */
   readonly metadata: ModelMetadata;
@@ -127,7 +135,8 @@ type LoadedModel = tfl.LayersModel | tfconv.GraphModel;
  *
  * @throws ModelLoadError, LabelMismatchError, InvalidMetadataError, UnknownModelError,
  *   ModelNotFoundError, ModelPackageVersionError, DownloadError/OfflineError/ChecksumMismatchError,
- *   BackendUnavailableError, InvalidArgumentError.
+ *   BackendUnavailableError, InvalidArgumentError, BackendChangedError (another load switched the backend
+ *   while this one was loading).
  */
 export async function loadClassifier(
   reference: ModelReference,
@@ -205,6 +214,7 @@ class Classifier implements ImageClassifier {
 
   /** Runs one blank image through the model: compiles kernels, checks the output shape against the labels. */
   warmUp(): void {
+    this.assertBackend();
     const { height, width } = this.metadata.preset;
     const output = tf.tidy(() => this.forward(tf.zeros([1, height, width, 3])));
     const units = output.shape[output.shape.length - 1] as number;
@@ -230,6 +240,7 @@ class Classifier implements ImageClassifier {
     this.assertAlive();
     if (images.length === 0) return [];
     const decoded = await Promise.all(images.map((image) => this.decode(image)));
+    this.assertBackend();
     const probabilities = tf.tidy(() => {
       const input = toModelInput(decoded, this.metadata.preset);
       const predict = (batch: tf.Tensor) => this.toProbabilities(this.forward(batch));
@@ -244,6 +255,7 @@ class Classifier implements ImageClassifier {
   async embed(image: ImageInput): Promise<Float32Array> {
     this.assertAlive();
     const decoded = await this.decode(image);
+    this.assertBackend();
     const embedding = tf.tidy(() => {
       const input = toModelInput(decoded, this.metadata.preset);
       if (this.model instanceof tfconv.GraphModel) {
@@ -269,6 +281,7 @@ class Classifier implements ImageClassifier {
     this.assertAlive();
     const decoded = await this.decode(image);
     const [probabilities] = await this.probabilities([decoded]);
+    this.assertBackend();
     this.explainer ??= new Explainer(this.model, this.metadata);
     return this.explainer.explain(decoded, probabilities as Float32Array, options);
   }
@@ -300,6 +313,13 @@ class Classifier implements ImageClassifier {
 
   private assertAlive(): void {
     if (this.disposed) throw new DisposedError();
+  }
+
+  /** Checked right before computing too: another load can switch the backend while an image decodes. */
+  private assertBackend(): void {
+    const active = tf.getBackend();
+    if (active !== this.runtime.backend)
+      throw new BackendChangedError(this.runtime.backend, active);
   }
 
   private async decode(image: ImageInput): Promise<DecodedImage> {

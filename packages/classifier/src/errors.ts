@@ -18,6 +18,25 @@ export class BackendUnavailableError extends ImgclsError {
   }
 }
 
+/**
+ * The active TensorFlow.js backend is no longer the one the classifier was loaded on: something called
+ * `tf.setBackend`, or another classifier was loaded on another backend (TF.js computes on one backend at
+ * a time per process). Thrown instead of computing on a backend the classifier does not report.
+ */
+export class BackendChangedError extends ImgclsError {
+  constructor(
+    /** The backend the classifier was loaded on, which `info().backend` reports. */
+    readonly loadedOn: string,
+    /** The backend TF.js has active now. */
+    readonly active: string,
+  ) {
+    super(
+      'BACKEND_CHANGED',
+      `This classifier was loaded on the ${loadedOn} backend, but the active TensorFlow.js backend is now ${active} (something called tf.setBackend, or another classifier was loaded on another backend; TF.js runs one backend at a time per process): call tf.setBackend('${loadedOn}') before using it, load it again with { backend: '${active}' }, or load every classifier of the process on the same backend.`,
+    );
+  }
+}
+
 /** `explain()` was asked for a layer the model does not have, or one without a spatial feature map. */
 export class UnknownLayerError extends ImgclsError {
   constructor(

@@ -17,6 +17,7 @@ export {
   type Prediction,
 } from './classifier';
 export {
+  BackendChangedError,
   BackendUnavailableError,
   DisposedError,
   ExplainUnsupportedError,
