@@ -1,4 +1,4 @@
-import { ImgclsError } from '@imgcls/preprocess';
+import { ImgclsError } from '@imgcls/preprocess/errors';
 
 /** The classifier was used after `dispose()`. */
 export class DisposedError extends ImgclsError {

@@ -1,4 +1,4 @@
-import { ImgclsError } from '@imgcls/preprocess';
+import { ImgclsError } from '@imgcls/preprocess/errors';
 
 /** A model's `metadata.json` is missing a field or has one of the wrong kind. */
 export class InvalidMetadataError extends ImgclsError {

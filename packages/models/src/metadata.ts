@@ -3,7 +3,7 @@ import {
   TEST_TIME_AUGMENTATIONS,
   type TestTimeAugmentation,
   validatePreset,
-} from '@imgcls/preprocess';
+} from '@imgcls/preprocess/core';
 import { InvalidMetadataError, LabelMismatchError } from './errors';
 
 /** The file name metadata is stored under, beside `model.json`. */

@@ -1,4 +1,4 @@
-import { PRESETS } from '@imgcls/preprocess';
+import { PRESETS } from '@imgcls/preprocess/core';
 import { UnknownModelError } from './errors';
 import { IMAGENET_LABELS } from './labels/imagenet';
 import type { ModelMetadata } from './metadata';

@@ -33,4 +33,29 @@ describe('package entries', () => {
       expect(run.stdout.trim(), type).toBe('shared-entry');
     }
   });
+
+  it('loads no image decoder: importing @imgcls/models and @imgcls/models/node leaves sharp unloaded', () => {
+    // sharp is CommonJS, so it lands in require.cache however it is loaded, from ESM too.
+    const loadedSharp =
+      'console.log(Object.keys(require.cache).some((path) => /[\\\\/]sharp[\\\\/]/.test(path)));';
+    const scripts = {
+      module: [
+        "import { createRequire } from 'node:module';",
+        "await import('@imgcls/models');",
+        "await import('@imgcls/models/node');",
+        'const require = createRequire(import.meta.url);',
+        loadedSharp,
+      ],
+      commonjs: ["require('@imgcls/models');", "require('@imgcls/models/node');", loadedSharp],
+    };
+    for (const [type, lines] of Object.entries(scripts)) {
+      const run = spawnSync(process.execPath, [`--input-type=${type}`, '-e', lines.join('\n')], {
+        cwd: PACKAGE_DIRECTORY,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(run.stderr, type).toBe('');
+      expect(run.stdout.trim(), type).toBe('false');
+    }
+  });
 });

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import sharp from 'sharp';
+import type Sharp from 'sharp';
 import { decodeBmp } from './bmp';
 import {
   checkDimensions,
@@ -36,6 +36,7 @@ export async function decodeImage(
     );
   }
   if (format === 'bmp') return decodeBmp(bytes, maxPixels);
+  const sharp = await loadSharp();
   try {
     // Header only: sharp's own pixel limit is lifted here so that our check, with its clear error, decides.
     const metadata = await sharp(bytes, { limitInputPixels: false }).metadata();
@@ -72,6 +73,18 @@ export async function decodeImage(
       { cause: error },
     );
   }
+}
+
+let sharpModule: Promise<typeof Sharp> | undefined;
+
+/**
+ * `sharp`, loaded on the first decode rather than at import: packages that import this entry only for its
+ * presets, tensors or errors (the model store, a server's error handling) must not load a native image
+ * decoder they never use.
+ */
+function loadSharp(): Promise<typeof Sharp> {
+  sharpModule ??= import('sharp').then((module) => module.default);
+  return sharpModule;
 }
 
 async function readImageFile(path: string): Promise<Uint8Array> {

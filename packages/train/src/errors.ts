@@ -1,4 +1,4 @@
-import { ImgclsError } from '@imgcls/preprocess';
+import { ImgclsError } from '@imgcls/preprocess/errors';
 
 /** A dataset file or archive is truncated, corrupt, or not in the expected format. */
 export class DatasetFormatError extends ImgclsError {

@@ -1,4 +1,4 @@
-import { ImgclsError, InvalidArgumentError } from '@imgcls/preprocess';
+import { ImgclsError, InvalidArgumentError } from '@imgcls/preprocess/errors';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import {

@@ -1,5 +1,5 @@
 import { compileLayersModel } from '@imgcls/models';
-import { InvalidArgumentError } from '@imgcls/preprocess';
+import { InvalidArgumentError } from '@imgcls/preprocess/errors';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { TrainingData } from './loop';

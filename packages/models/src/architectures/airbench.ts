@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@imgcls/preprocess';
+import { InvalidArgumentError } from '@imgcls/preprocess/errors';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { type CommonOptions, checkInputShape, checkInteger } from './options';

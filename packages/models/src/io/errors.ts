@@ -1,4 +1,4 @@
-import { ImgclsError } from '@imgcls/preprocess';
+import { ImgclsError } from '@imgcls/preprocess/errors';
 
 /** A download failed: HTTP error status, network failure, or an interrupted transfer. */
 export class DownloadError extends ImgclsError {

@@ -1,4 +1,4 @@
-import { ImgclsError } from '@imgcls/preprocess';
+import { ImgclsError } from '@imgcls/preprocess/errors';
 
 /** The bytes are not a readable TFLite model: empty, truncated, or another kind of file. */
 export class InvalidTfliteError extends ImgclsError {

@@ -1,6 +1,6 @@
 import { CIFAR10_LABELS } from '@imgcls/models';
 import { type FetchToCacheOptions, fetchToCache } from '@imgcls/models/node';
-import { ImgclsError } from '@imgcls/preprocess';
+import { ImgclsError } from '@imgcls/preprocess/errors';
 import { DatasetDownloadError, DatasetFormatError } from '../errors';
 import { CIFAR_SIZE, type CifarBatch, parseCifarBinary } from './cifar10-binary';
 import type { ImageSet } from './image-archive';
