@@ -12,6 +12,7 @@ import { modelStore } from '@imgcls/models/store';
 import {
   type DecodedImage,
   decodeImage,
+  ImgclsError,
   InvalidArgumentError,
   predictWithViews,
   TEST_TIME_AUGMENTATIONS,
@@ -166,7 +167,8 @@ export async function loadClassifier(
         ? await tfconv.loadGraphModel(resolved.handler)
         : await tfl.loadLayersModel(resolved.handler);
   } catch (error) {
-    if ((error as { code?: string }).code) throw error;
+    // The store's typed errors (download, checksum, offline) pass through; anything else is a load failure.
+    if (ImgclsError.isInstance(error)) throw error;
     throw new ModelLoadError(
       `Cannot load ${resolved.origin} as a TF.js ${metadata.format}: ${(error as Error).message}`,
       { cause: error },

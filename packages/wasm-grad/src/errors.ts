@@ -5,7 +5,10 @@ export type WasmGradErrorCode =
   | 'INVALID_ARGUMENT'
   | 'WASM_BACKEND_ALREADY_INITIALIZED'
   | 'WASM_THREADS_UNAVAILABLE'
-  | 'KERNEL_THREAD_FAILED';
+  | 'KERNEL_THREAD_FAILED'
+  | 'KERNEL_NOT_REGISTERED'
+  | 'UNSUPPORTED_OPERATION'
+  | 'INTERNAL_ERROR';
 
 /**
  * Error thrown by `@imgcls/wasm-grad`, with a stable `code` and a message saying what to do. It

@@ -118,7 +118,11 @@ export async function setWasmBackendWithThreads(
 }
 
 async function activateWasm(): Promise<void> {
-  if (!(await setBackend('wasm'))) throw new Error('tf.setBackend("wasm") returned false');
+  if (!(await setBackend('wasm')))
+    throw new WasmGradError(
+      'WASM_THREADS_UNAVAILABLE',
+      'The wasm backend did not start (tf.setBackend("wasm") returned false): check that @tensorflow/tfjs-backend-wasm and its .wasm files are installed.',
+    );
 }
 
 interface EmscriptenThreads {

@@ -1,4 +1,5 @@
 import type { KernelFunc } from '@tensorflow/tfjs-core';
+import { WasmGradError } from './errors';
 
 /**
  * The wasm backend's own kernels that this package's replacements delegate to for the cases they do
@@ -14,6 +15,10 @@ export function keepStockKernel(kernelName: string, kernelFunc: KernelFunc): voi
 /** The wasm backend's own kernel a replacement delegates to. */
 export function stockKernel(kernelName: string): KernelFunc {
   const kernelFunc = stockKernels.get(kernelName);
-  if (!kernelFunc) throw new Error(`wasm-grad: the wasm backend's own ${kernelName} is missing`);
+  if (!kernelFunc)
+    throw new WasmGradError(
+      'KERNEL_NOT_REGISTERED',
+      `The wasm backend's own ${kernelName} kernel is missing: import @tensorflow/tfjs-backend-wasm before calling registerWasmGradients().`,
+    );
   return kernelFunc;
 }

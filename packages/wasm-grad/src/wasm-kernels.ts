@@ -8,6 +8,7 @@ import {
   type TensorInfo,
   util,
 } from '@tensorflow/tfjs-core';
+import { WasmGradError } from './errors';
 
 /**
  * The slice of the wasm backend's class the gradient kernels use; typed structurally so this package
@@ -43,7 +44,11 @@ export function runWasmKernel(
   attrs: NamedAttrMap = {},
 ): TensorInfo {
   const kernel = getKernel(kernelName, 'wasm');
-  if (!kernel) throw new Error(`wasm-grad: kernel ${kernelName} is not registered for wasm`);
+  if (!kernel)
+    throw new WasmGradError(
+      'KERNEL_NOT_REGISTERED',
+      `The ${kernelName} kernel is not registered for wasm: import @tensorflow/tfjs-backend-wasm (and keep its kernels registered) before computing gradients.`,
+    );
   const output = kernel.kernelFunc({ inputs, backend, attrs });
   return Array.isArray(output) ? (output[0] as TensorInfo) : (output as TensorInfo);
 }

@@ -4,6 +4,7 @@ import type {
   TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { type ConvPad, filterGradientPadding, forwardConvInfo } from '../conv-geometry';
+import { WasmGradError } from '../errors';
 import {
   release,
   reshape,
@@ -37,8 +38,9 @@ export const depthwiseConv2dNativeBackpropFilterConfig: KernelConfig = {
       dilations,
     );
     if (info.dilationHeight !== 1 || info.dilationWidth !== 1) {
-      throw new Error(
-        'wasm-grad: depthwise filter gradients with dilations > 1 are not supported (TF.js has none either)',
+      throw new WasmGradError(
+        'UNSUPPORTED_OPERATION',
+        'Depthwise filter gradients with dilations > 1 are not supported (TF.js has none either): train with dilations of 1.',
       );
     }
     const [filterHeight, filterWidth, channels, multiplier] = filterShape;

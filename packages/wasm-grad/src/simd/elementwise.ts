@@ -1,3 +1,4 @@
+import { WasmGradError } from '../errors';
 import { growMemory, kernelValues, type ProductKernel, runOnThreads } from './reduction-product';
 
 /** Values per pass: each array's slot in the kernel's memory (16 MB), so a call's memory is bounded. */
@@ -19,7 +20,10 @@ export function mapValues(
   output: Float32Array,
 ): void {
   if (inputs.length !== ARITY[name])
-    throw new Error(`wasm-grad: ${name} takes ${ARITY[name]} inputs, got ${inputs.length}`);
+    throw new WasmGradError(
+      'INTERNAL_ERROR',
+      `${name} takes ${ARITY[name]} inputs, got ${inputs.length}: a bug in @imgcls/wasm-grad, please report it.`,
+    );
   growMemory(kernel, (inputs.length + 1) * SLOT_VALUES);
   const slotBytes = SLOT_VALUES * 4;
   for (let start = 0; start < output.length; start += SLOT_VALUES) {

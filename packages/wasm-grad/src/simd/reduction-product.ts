@@ -1,3 +1,4 @@
+import { WasmGradError } from '../errors';
 import { PLAIN_MEMORY_WASM, SHARED_MEMORY_WASM } from './reduction-product.wasm';
 
 /** The kernel's tile: it computes 4 rows × 8 columns of C at a time, so C is padded to these multiples. */
@@ -181,7 +182,10 @@ export class ReductionProduct {
     const { paddedRows, paddedColumns, rows, columns } = this;
     const g = geometry;
     if (g.filterHeight * g.filterWidth * g.inChannels !== rows)
-      throw new Error(`wasm-grad: ${rows}-row product given patches of another geometry`);
+      throw new WasmGradError(
+        'INTERNAL_ERROR',
+        `A ${rows}-row product was given patches of another geometry: a bug in @imgcls/wasm-grad, please report it.`,
+      );
     const depth = g.images * g.outHeight * g.outWidth;
     if (depth === 0) return;
     const inputValues = g.images * g.inHeight * g.inWidth * g.inChannels;
