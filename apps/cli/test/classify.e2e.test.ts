@@ -110,7 +110,7 @@ describe('imgcls classify (spawned binary)', () => {
   it('explains usage errors with exit code 2 and unknown models without a stack trace', () => {
     const usage = run(['classify', join(photos, 'a.png'), '--top-k', 'zero']);
     expect(usage.code).toBe(2);
-    expect(usage.stderr).toContain('--top-k must be a positive integer');
+    expect(usage.stderr).toContain('--top-k must be an integer of at least 1');
     const unknown = run(['classify', join(photos, 'a.png'), '--model', 'resnet-1000']);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/error: No model is registered as "resnet-1000"/);

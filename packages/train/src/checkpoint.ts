@@ -1,5 +1,6 @@
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeAtomically } from '@imgcls/models/node';
 import { ImgclsError } from '@imgcls/preprocess/errors';
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -55,12 +56,6 @@ export class CheckpointError extends ImgclsError {
 }
 
 const MANIFEST = 'checkpoint.json';
-
-async function writeAtomically(path: string, contents: string | Uint8Array): Promise<void> {
-  const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, contents);
-  await rename(temporary, path);
-}
 
 /** Settings recorded in a checkpoint: JSON values by name. */
 export type CheckpointSettings = Readonly<Record<string, unknown>>;

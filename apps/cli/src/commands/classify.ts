@@ -6,6 +6,7 @@ import { EXIT, UsageError } from '../errors';
 import { CSV_HEADER, formatOutcome, type OutputFormat } from '../format';
 import { type ClassifyInput, expandInputs, inputName } from '../inputs';
 import { modelReference } from '../model-store';
+import { positiveInteger } from '../numbers';
 import type { Terminal } from '../terminal';
 
 interface ClassifyFlags {
@@ -15,13 +16,6 @@ interface ClassifyFlags {
   readonly json?: boolean;
   readonly csv?: boolean;
   readonly maxPixels?: string;
-}
-
-function positiveInteger(value: string, flag: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1)
-    throw new UsageError(`${flag} must be a positive integer, got "${value}"`);
-  return parsed;
 }
 
 async function readInput(

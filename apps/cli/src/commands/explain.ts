@@ -6,6 +6,7 @@ import sharp from 'sharp';
 import { startBackend } from '../backend';
 import { UsageError } from '../errors';
 import { modelReference } from '../model-store';
+import { positiveInteger } from '../numbers';
 import type { Terminal } from '../terminal';
 
 interface ExplainFlags {
@@ -94,9 +95,10 @@ Examples:
         throw new UsageError(`--alpha must be a number from 0 to 1, got "${flags.alpha}"`);
       if (!(SIZES as readonly string[]).includes(flags.size))
         throw new UsageError(`--size must be ${SIZES.join(' or ')}, got "${flags.size}"`);
-      const maxPixels = flags.maxPixels === undefined ? undefined : Number(flags.maxPixels);
-      if (maxPixels !== undefined && !(Number.isInteger(maxPixels) && maxPixels > 0))
-        throw new UsageError(`--max-pixels must be a positive integer, got "${flags.maxPixels}"`);
+      const maxPixels =
+        flags.maxPixels === undefined
+          ? undefined
+          : positiveInteger(flags.maxPixels, '--max-pixels');
 
       const decoded = await decodeImage(image, maxPixels ? { maxPixels } : {});
       if (!out.quiet) out.err(out.style('dim', `loading ${flags.model}…`));
