@@ -1,0 +1,310 @@
+import multipart from '@fastify/multipart';
+import type { ClassifyOutcome } from '@imgcls/classifier';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { Engine, ServedExplanation } from '../../engine/types';
+import type { ResolvedServerOptions } from '../../options';
+import type { ImageFetcher } from '../fetch-image';
+import { checkNotEmpty, type NamedImage, readImages } from '../images';
+import { HttpProblemError, outcomeError, STATUS_OF_CODE } from '../problem';
+import { problemResponses } from '../schemas';
+
+/** Options of the inference plugin. */
+export interface InferencePluginOptions {
+  readonly engine: Engine;
+  readonly options: ResolvedServerOptions;
+  /** Undefined when URL fetching is off. */
+  readonly fetchImage: ImageFetcher | undefined;
+}
+
+/** Largest `topK` a request may ask for. */
+export const MAX_TOP_K = 100;
+const DEFAULT_TOP_K = 5;
+
+const PARAMS_SCHEMA = {
+  type: 'object',
+  required: ['id'],
+  properties: {
+    id: { type: 'string', maxLength: 128, description: 'A model id from GET /v1/models.' },
+  },
+} as const;
+
+/**
+ * The JSON way to send an image: `{ "url": … }`, validated here. Raw image bodies and multipart files
+ * have no JSON to validate; the openapi plugin documents them from `config.imageBody`.
+ */
+const URL_BODY = {
+  content: {
+    'application/json': {
+      schema: {
+        type: 'object',
+        required: ['url'],
+        additionalProperties: false,
+        properties: {
+          url: {
+            type: 'string',
+            maxLength: 2048,
+            pattern: '^https?://',
+            description: 'An http(s) URL of the image; only on servers started with fetchUrls.',
+          },
+        },
+      },
+    },
+  },
+} as const;
+
+interface ClassifyQuery {
+  readonly topK: number;
+  readonly explain?: 'gradcam';
+}
+
+interface ModelParams {
+  readonly id: string;
+}
+
+/** Absolute deadline of a request: `timeoutMs` after it arrived (the upload counts). */
+function deadlineOf(reply: FastifyReply, timeoutMs: number): number {
+  return Date.now() - reply.elapsedTime + timeoutMs;
+}
+
+/** Aborts when the client goes away before its answer is sent, so its queued work is dropped. */
+function clientGone(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) controller.abort();
+  });
+  return controller.signal;
+}
+
+function explanationJson(explanation: ServedExplanation) {
+  return {
+    prediction: explanation.prediction,
+    layer: explanation.layer,
+    width: explanation.width,
+    height: explanation.height,
+    overlayPng: Buffer.from(
+      explanation.overlayPng.buffer,
+      explanation.overlayPng.byteOffset,
+      explanation.overlayPng.byteLength,
+    ).toString('base64'),
+  };
+}
+
+/**
+ * `POST /v1/models/{id}/classify` and `POST /v1/models/{id}/embed`, with the image as the body
+ * (`image/*`, `application/octet-stream`), as multipart files or as JSON `{ "url": … }`. Registered
+ * in the `/v1` scope: its content-type parsers and multipart limits stay there.
+ */
+const inferencePlugin: FastifyPluginAsync<InferencePluginOptions> = async (
+  app,
+  { engine, options, fetchImage },
+) => {
+  const { bodyLimit, maxFiles, maxFields, timeoutMs } = options;
+  await app.register(multipart, {
+    limits: {
+      fileSize: bodyLimit,
+      files: maxFiles,
+      fields: maxFields,
+      fieldSize: 64 * 1024,
+      parts: maxFiles + maxFields,
+      headerPairs: 100,
+    },
+  });
+  // Fastify parses text/plain by default; an image route has no use for it (415 instead).
+  app.removeContentTypeParser('text/plain');
+  for (const contentType of [/^image\/[\w.+-]+$/, 'application/octet-stream'])
+    app.addContentTypeParser(
+      contentType,
+      { parseAs: 'buffer', bodyLimit },
+      (_request, body, done) => done(null, body),
+    );
+
+  /** Unknown models answer 404 before their body is read. */
+  const knownModel = async (request: FastifyRequest) => {
+    const { id } = request.params as ModelParams;
+    if (!engine.models().some((model) => model.id === id))
+      throw new HttpProblemError(
+        'UNKNOWN_MODEL',
+        404,
+        `No model "${id}" is served here; served: ${engine
+          .models()
+          .map((model) => model.id)
+          .join(', ')} (GET /v1/models).`,
+      );
+  };
+
+  // Multipart bodies bypass Fastify's bodyLimit: refuse a declared oversize before reading a byte
+  // (after the model check, so an unknown model is a 404 whatever the body).
+  const declaredSize = async (request: FastifyRequest) => {
+    const declared = Number(request.headers['content-length']);
+    if (declared > bodyLimit)
+      throw new HttpProblemError(
+        'BODY_TOO_LARGE',
+        413,
+        `The request body is ${declared.toLocaleString('en-US')} bytes, more than the ${bodyLimit.toLocaleString('en-US')}-byte limit (bodyLimit).`,
+      );
+  };
+
+  const countOutcomes = (model: string, outcomes: readonly ClassifyOutcome[]) => {
+    for (const outcome of outcomes)
+      app.imgclsMetrics.images.inc({
+        model,
+        result: 'error' in outcome ? outcome.error.code : 'ok',
+      });
+  };
+
+  const explain = async (
+    model: string,
+    image: NamedImage,
+    outcome: ClassifyOutcome,
+    deadline: number,
+    signal: AbortSignal,
+  ) => {
+    if ('error' in outcome) return outcome;
+    const explanation = await engine.explain(model, image.bytes, { deadline, signal });
+    return { ...outcome, explanation: explanationJson(explanation) };
+  };
+
+  app.post<{ Params: ModelParams; Querystring: ClassifyQuery }>(
+    '/models/:id/classify',
+    {
+      onRequest: [knownModel, declaredSize],
+      config: { imageBody: 'several' },
+      schema: {
+        summary: 'Classify images',
+        description:
+          'The image as the body (image/*), as multipart files (one outcome each) or as JSON { "url": … }. A single image answers its outcome or a problem; multipart answers { outcomes } unless every file failed (422).',
+        tags: ['inference'],
+        params: PARAMS_SCHEMA,
+        querystring: {
+          type: 'object',
+          properties: {
+            topK: {
+              type: 'integer',
+              minimum: 1,
+              maximum: MAX_TOP_K,
+              default: DEFAULT_TOP_K,
+              description: 'Ranked labels per image.',
+            },
+            explain: {
+              type: 'string',
+              enum: ['gradcam'],
+              description: 'Add the Grad-CAM overlay of the top class (base64 PNG).',
+            },
+          },
+        },
+        body: URL_BODY,
+        response: {
+          200: {
+            description:
+              'A single image: its outcome. Multipart: { outcomes }, one per file, in order.',
+            anyOf: [
+              { $ref: 'ClassifyOutcome#' },
+              {
+                type: 'object',
+                required: ['outcomes'],
+                properties: { outcomes: { type: 'array', items: { $ref: 'ClassifyOutcome#' } } },
+              },
+            ],
+          },
+          ...problemResponses(
+            '400 INVALID_REQUEST/NO_IMAGE, 401 UNAUTHORIZED, 403 URL_FETCH_DISABLED/URL_NOT_ALLOWED, 404 UNKNOWN_MODEL, 413 BODY_TOO_LARGE/TOO_MANY_FILES, 415 UNSUPPORTED_MEDIA_TYPE, 422 INVALID_IMAGE/IMAGE_TOO_LARGE/DOWNLOAD_TOO_LARGE, 429 QUEUE_FULL/RATE_LIMITED (Retry-After).',
+          ),
+        },
+      },
+    },
+    async (request, reply) => {
+      const model = request.params.id;
+      const { topK, explain: explainMethod } = request.query;
+      const deadline = deadlineOf(reply, timeoutMs);
+      const signal = clientGone(reply);
+      const { multipart: isMultipart, images } = await readImages(request, {
+        bodyLimit,
+        fetchImage,
+        signal,
+      });
+      if (!isMultipart) checkNotEmpty(images[0]!);
+      const outcomes = (
+        await engine.classify(
+          model,
+          images.map((image) => image.bytes),
+          { topK, deadline, signal, names: images.map((image) => image.name) },
+        )
+      ).map((outcome, index): ClassifyOutcome => ({ ...outcome, input: images[index]!.name }));
+      countOutcomes(model, outcomes);
+      if (!isMultipart) {
+        const outcome = outcomes[0]!;
+        if ('error' in outcome) throw outcomeError(outcome.error);
+        return explainMethod ? explain(model, images[0]!, outcome, deadline, signal) : outcome;
+      }
+      const failed = outcomes.filter((outcome) => 'error' in outcome);
+      if (failed.length === outcomes.length) {
+        const codes = new Set(
+          failed.map((outcome) => ('error' in outcome ? outcome.error.code : '')),
+        );
+        const [only] = codes;
+        const code =
+          codes.size === 1 && only && STATUS_OF_CODE[only] === 422 ? only : 'INVALID_IMAGE';
+        throw new HttpProblemError(
+          code,
+          422,
+          `None of the ${outcomes.length} files could be classified: ${failed
+            .map((outcome) => ('error' in outcome ? `${outcome.input}: ${outcome.error.code}` : ''))
+            .join('; ')}.`,
+        );
+      }
+      if (!explainMethod) return { outcomes };
+      const explained = [];
+      for (const [index, outcome] of outcomes.entries())
+        explained.push(await explain(model, images[index]!, outcome, deadline, signal));
+      return { outcomes: explained };
+    },
+  );
+
+  app.post<{ Params: ModelParams }>(
+    '/models/:id/embed',
+    {
+      onRequest: [knownModel, declaredSize],
+      config: { imageBody: 'one' },
+      schema: {
+        summary: 'The embedding of one image',
+        description:
+          'The output of the model\'s layer before its classifier, for one image: as the body (image/*), as one multipart file or as JSON { "url": … }.',
+        tags: ['inference'],
+        params: PARAMS_SCHEMA,
+        body: URL_BODY,
+        response: {
+          200: {
+            type: 'object',
+            required: ['input', 'dimensions', 'embedding'],
+            properties: {
+              input: { type: 'string' },
+              dimensions: { type: 'integer' },
+              embedding: { type: 'array', items: { type: 'number' } },
+            },
+          },
+          ...problemResponses(
+            'As classify; several multipart files answer 413 TOO_MANY_FILES (one image per request).',
+          ),
+        },
+      },
+    },
+    async (request, reply) => {
+      const model = request.params.id;
+      const deadline = deadlineOf(reply, timeoutMs);
+      const signal = clientGone(reply);
+      const { images } = await readImages(request, { bodyLimit, fetchImage, signal });
+      if (images.length > 1)
+        throw new HttpProblemError(
+          'TOO_MANY_FILES',
+          413,
+          `embed takes one image per request, this one has ${images.length} files.`,
+        );
+      const image = images[0]!;
+      checkNotEmpty(image);
+      const embedding = await engine.embed(model, image.bytes, { deadline, signal });
+      return { input: image.name, dimensions: embedding.length, embedding: Array.from(embedding) };
+    },
+  );
+};
+
+export default inferencePlugin;
