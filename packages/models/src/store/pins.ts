@@ -1,3 +1,4 @@
+import { ModelLoadError } from '../errors';
 import MODEL_PACKAGE_PINS from './model-packages.json';
 
 /** What a downloaded file is checked against. */
@@ -27,10 +28,12 @@ export interface ModelPackagePin {
  */
 export const MODEL_PACKAGES: Readonly<Record<string, ModelPackagePin>> = MODEL_PACKAGE_PINS;
 
-/** The pinned package of a folder under `models/`; throws for one that is not shipped. */
+/** The pinned package of a folder under `models/`; a ModelLoadError for one that is not shipped. */
 export function modelPackage(folder: string): ModelPackagePin {
   const pin = MODEL_PACKAGES[folder];
   if (!pin)
-    throw new Error(`models/${folder} is not a pinned model package: run scripts/pin-models.mjs.`);
+    throw new ModelLoadError(
+      `models/${folder} is not a pinned model package: run scripts/pin-models.mjs.`,
+    );
   return pin;
 }

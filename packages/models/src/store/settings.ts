@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@imgcls/preprocess';
+import { InvalidArgumentError } from '@imgcls/preprocess/errors';
 import type { ModelPackagePin } from './pins';
 
 /**
