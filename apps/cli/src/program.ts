@@ -8,6 +8,7 @@ import { registerEvaluate } from './commands/evaluate';
 import { registerExplain } from './commands/explain';
 import { registerExport } from './commands/export';
 import { registerModels } from './commands/models';
+import { registerServe } from './commands/serve';
 import { registerTrain } from './commands/train';
 import { applyStoreFlags, CDN_NAMES, type StoreFlags } from './model-store';
 import { createTerminal, type Terminal } from './terminal';
@@ -69,5 +70,6 @@ export function createProgram(): Command {
   registerCompare(program, terminal);
   registerBench(program, terminal);
   registerExport(program, terminal);
+  registerServe(program, terminal);
   return program;
 }
