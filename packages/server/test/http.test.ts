@@ -153,6 +153,20 @@ describe('POST /v1/models/{id}/classify', () => {
       'BODY_TOO_LARGE',
     );
     expect(problem.detail).toMatch(/65,536/);
+    // Over a raw socket that declares 50 MB and sends none of it: the answer comes all the same.
+    const socket = connect(Number(new URL(server.url).port), '127.0.0.1');
+    let received = '';
+    socket.on('data', (chunk) => {
+      received += chunk.toString('latin1');
+    });
+    await new Promise((resolve) => socket.on('connect', resolve));
+    socket.write(
+      `POST /v1/models/fake/classify HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: ${50 * 1024 * 1024}\r\n\r\n`,
+    );
+    await until(() => received.includes('}'));
+    socket.destroy();
+    expect(received).toMatch(/^HTTP\/1\.1 413 /);
+    expect(received).toMatch(/"code":"BODY_TOO_LARGE"/);
   });
 
   it('answers 413 while streaming a body that declares no length', async () => {
@@ -191,6 +205,15 @@ describe('POST /v1/models/{id}/classify', () => {
         'INVALID_REQUEST',
       );
     }
+  });
+
+  it('answers 413 for a JSON body above 16 KiB, whatever bodyLimit is', async () => {
+    const response = await fetch(classify, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ url: `https://example.com/${'a'.repeat(20_000)}` }),
+    });
+    await expectProblem(response, 413, 'BODY_TOO_LARGE');
   });
 
   it('answers 403 URL_FETCH_DISABLED for a URL when fetching is off', async () => {
@@ -394,28 +417,43 @@ describe('engine errors', () => {
     }
   });
 
-  it('answers 503 SHUTTING_DOWN when the engine refuses new work', async () => {
-    const engine = new FakeEngine();
-    engine.failWith = new ImgclsError('SHUTTING_DOWN', 'The inference engine is shutting down.');
-    const running = await startFake({}, engine);
-    try {
-      const response = await postImage(`${running.url}/v1/models/fake/classify`, png);
-      expect(response.headers.get('retry-after')).toBe('1');
-      await expectProblem(response, 503, 'SHUTTING_DOWN');
-    } finally {
-      await running.app.close();
-    }
-  });
+  it.each([
+    ['SHUTTING_DOWN', 503, '1'],
+    ['WORKER_CRASHED', 503, '1'],
+    ['INVALID_ARGUMENT', 400, null],
+  ] as const)(
+    'answers the engine’s %s as %i (Retry-After %s)',
+    async (code, status, retryAfter) => {
+      const engine = new FakeEngine();
+      engine.failWith = new ImgclsError(code, `The engine says ${code}.`);
+      const running = await startFake({}, engine);
+      try {
+        const response = await postImage(`${running.url}/v1/models/fake/classify`, png);
+        expect(response.headers.get('retry-after')).toBe(retryAfter);
+        const problem = await expectProblem(response, status, code);
+        expect(problem.detail).toBe(`The engine says ${code}.`);
+      } finally {
+        await running.app.close();
+      }
+    },
+  );
 
-  it('answers a generic 500 for an unexpected error, revealing nothing of it', async () => {
+  it.each([
+    ['a plain Error', new Error('secret: /srv/models/key.pem is unreadable'), 'INTERNAL_ERROR'],
+    [
+      'an imgcls error of no known status',
+      new ImgclsError('BACKEND_UNAVAILABLE', 'secret: /srv/models/key.pem is unreadable'),
+      'BACKEND_UNAVAILABLE',
+    ],
+  ])('answers a generic 500 for %s, revealing nothing of it', async (_kind, error, code) => {
     const engine = new FakeEngine();
-    engine.failWith = new Error('secret: /srv/models/key.pem is unreadable');
+    engine.failWith = error;
     const running = await startFake({}, engine);
     try {
       const problem = await expectProblem(
         await postImage(`${running.url}/v1/models/fake/classify`, png),
         500,
-        'INTERNAL_ERROR',
+        code,
       );
       expect(JSON.stringify(problem)).not.toMatch(/secret|key\.pem/);
     } finally {

@@ -19,6 +19,8 @@ export interface InferencePluginOptions {
 /** Largest `topK` a request may ask for. */
 export const MAX_TOP_K = 100;
 const DEFAULT_TOP_K = 5;
+/** Largest JSON body: `{ "url": … }` with a URL of at most 2,048 characters, and room to spare. */
+const MAX_JSON_BYTES = 16 * 1024;
 
 const PARAMS_SCHEMA = {
   type: 'object',
@@ -109,8 +111,14 @@ const inferencePlugin: FastifyPluginAsync<InferencePluginOptions> = async (
       headerPairs: 100,
     },
   });
-  // Fastify parses text/plain by default; an image route has no use for it (415 instead).
-  app.removeContentTypeParser('text/plain');
+  // Fastify parses text/plain by default; an image route has no use for it (415 instead). JSON only
+  // ever carries a URL here, so it gets a limit of its own rather than bodyLimit's megabytes.
+  app.removeContentTypeParser(['text/plain', 'application/json']);
+  app.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string', bodyLimit: MAX_JSON_BYTES },
+    app.getDefaultJsonParser('error', 'error'),
+  );
   for (const contentType of [/^image\/[\w.+-]+$/, 'application/octet-stream'])
     app.addContentTypeParser(
       contentType,
