@@ -101,11 +101,14 @@ export const SHARED_SCHEMAS = [
   SERVED_MODEL_SCHEMA,
 ] as const;
 
-/** The problem responses a route documents, by status class. */
-export function problemResponses(description: string) {
+/** The problem responses a route documents, by status class: which codes each may carry. */
+export function problemResponses(
+  clientErrors: string,
+  serverErrors = '500 INTERNAL_ERROR: the server failed (the request id locates it in the logs).',
+) {
   const content = { 'application/problem+json': { schema: { $ref: 'Problem#' } } };
   return {
-    '4xx': { description, content },
-    '5xx': { description: 'The server could not answer (see `code`).', content },
+    '4xx': { description: clientErrors, content },
+    '5xx': { description: serverErrors, content },
   };
 }

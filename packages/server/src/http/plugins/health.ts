@@ -39,7 +39,10 @@ const healthPlugin: FastifyPluginAsync<HealthPluginOptions> = async (app, { engi
         tags: ['operations'],
         response: {
           200: STATUS_SCHEMA,
-          ...problemResponses('503 NOT_READY while models load or the server shuts down.'),
+          ...problemResponses(
+            'Never expected.',
+            '503 NOT_READY while the models load or the server shuts down (Retry-After).',
+          ),
         },
       },
     },

@@ -19,6 +19,9 @@ export interface InferencePluginOptions {
 /** Largest `topK` a request may ask for. */
 export const MAX_TOP_K = 100;
 const DEFAULT_TOP_K = 5;
+const SERVER_ERRORS =
+  '502 DOWNLOAD_FAILED, 503 DEADLINE_EXCEEDED/SHUTTING_DOWN/WORKER_CRASHED (Retry-After), 504 DOWNLOAD_TIMEOUT, 500 INTERNAL_ERROR.';
+
 /** Largest JSON body: `{ "url": … }` with a URL of at most 2,048 characters, and room to spare. */
 const MAX_JSON_BYTES = 16 * 1024;
 
@@ -215,7 +218,8 @@ const inferencePlugin: FastifyPluginAsync<InferencePluginOptions> = async (
             ],
           },
           ...problemResponses(
-            '400 INVALID_REQUEST/NO_IMAGE, 401 UNAUTHORIZED, 403 URL_FETCH_DISABLED/URL_NOT_ALLOWED, 404 UNKNOWN_MODEL, 413 BODY_TOO_LARGE/TOO_MANY_FILES, 415 UNSUPPORTED_MEDIA_TYPE, 422 INVALID_IMAGE/IMAGE_TOO_LARGE/DOWNLOAD_TOO_LARGE, 429 QUEUE_FULL/RATE_LIMITED (Retry-After).',
+            '400 INVALID_REQUEST/NO_IMAGE, 401 UNAUTHORIZED, 403 URL_FETCH_DISABLED/URL_NOT_ALLOWED, 404 UNKNOWN_MODEL, 413 BODY_TOO_LARGE/TOO_MANY_FILES, 415 UNSUPPORTED_MEDIA_TYPE, 422 INVALID_IMAGE/IMAGE_TOO_LARGE/DOWNLOAD_TOO_LARGE/EXPLAIN_UNSUPPORTED, 429 QUEUE_FULL/RATE_LIMITED (Retry-After).',
+            SERVER_ERRORS,
           ),
         },
       },
@@ -292,6 +296,7 @@ const inferencePlugin: FastifyPluginAsync<InferencePluginOptions> = async (
           },
           ...problemResponses(
             'As classify; several multipart files answer 413 TOO_MANY_FILES (one image per request).',
+            SERVER_ERRORS,
           ),
         },
       },
