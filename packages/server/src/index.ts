@@ -1,12 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { createEngine } from './engine/index';
 import { createServerWithEngine } from './http/server';
-import {
-  engineOptionsOf,
-  resolveServerOptions,
-  type ServerOptions,
-  validateModels,
-} from './options';
+import { engineOptionsOf, resolveServerOptions, type ServerOptions } from './options';
 
 /**
  * Starts an imgcls inference server: loads and warms up every model in the engine's workers, then
@@ -22,8 +17,8 @@ import {
  *   model throws (ModelLoadError, UnknownModelError…).
  */
 export async function createServer(options: ServerOptions): Promise<FastifyInstance> {
-  validateModels(options?.models);
-  // The HTTP options are checked before the workers start, so a typo costs no model load.
+  // Every option is checked before the workers start (the engine's by createEngine, first thing), so
+  // a typo costs no model load.
   resolveServerOptions(options);
   const engine = await createEngine(engineOptionsOf(options));
   return createServerWithEngine(engine, options);

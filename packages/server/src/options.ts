@@ -90,9 +90,6 @@ const LIMITS = {
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
-/** A model id as it appears in `/v1/models/{id}`: no slashes, no spaces, nothing to escape. */
-const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-
 /** The options after defaults and validation: what the HTTP layer runs with. */
 export interface ResolvedServerOptions {
   readonly timeoutMs: number;
@@ -150,39 +147,8 @@ function hostPattern(value: unknown, index: number): string {
 export type HttpServerOptions = Omit<ServerOptions, keyof EngineOptions>;
 
 /**
- * Checks the models to serve: at least one, each with a reference, ids URL-safe and distinct.
- *
- * @throws InvalidArgumentError naming the entry at fault.
- */
-export function validateModels(models: unknown): asserts models is EngineOptions['models'] {
-  if (!Array.isArray(models) || models.length === 0)
-    throw new InvalidArgumentError(
-      'models must list at least one model to serve, e.g. [{ reference: "cifar10" }].',
-    );
-  const ids = new Set<string>();
-  models.forEach((model: unknown, index) => {
-    if (typeof model !== 'object' || model === null)
-      throw new InvalidArgumentError(
-        `models[${index}] must be { reference, id? }, got ${JSON.stringify(model)}.`,
-      );
-    const { reference, id } = model as { reference?: unknown; id?: unknown };
-    nonEmptyString(`models[${index}].reference`, reference);
-    if (id === undefined) return;
-    if (typeof id !== 'string' || !MODEL_ID.test(id))
-      throw new InvalidArgumentError(
-        `models[${index}].id must be 1 to 128 letters, digits, ".", "_" or "-" (starting with a letter or digit), got ${JSON.stringify(id)}.`,
-      );
-    if (ids.has(id))
-      throw new InvalidArgumentError(
-        `models[${index}].id "${id}" is served twice: give each model its own id.`,
-      );
-    ids.add(id);
-  });
-}
-
-/**
  * Applies {@link DEFAULT_SERVER_OPTIONS} to the HTTP layer's options and checks them; the engine's
- * options (and the models) are checked by the engine and {@link validateModels}.
+ * options (and the models) are checked by the engine, before any worker starts.
  *
  * @throws InvalidArgumentError naming the option and its valid range.
  */

@@ -13,9 +13,9 @@ const SEEDCNN_FOLDER = join(import.meta.dirname, '../../../models/cifar10-seedcn
 const DISTINCT_IMAGES = 20;
 /**
  * RSS may grow this much over the second 1,000 of 2,000 requests (measured here: 4–8 MB). RSS is the
- * whole process's — this test's client, the server and its worker thread — and the first reading
- * comes right after the 50 MB uploads (the client's copies make it ~750 MB, falling to ~290 MB once
- * collected), so flatness is judged between the two halves: the heap and the worker's wasm memory
+ * whole process's — this test's client, the server and its worker thread — so it runs before the
+ * test that uploads 50 MB bodies (whose client-side copies make RSS swing by hundreds of MB until
+ * collected), and flatness is judged between the two halves: the heap and the worker's wasm memory
  * reach their plateau in the first (wasm memory never shrinks). A leaked tensor per request is caught
  * exactly by the tensor count instead.
  */
@@ -98,46 +98,6 @@ async function run(
 }
 
 describe('under load', () => {
-  it('answers 200 concurrent good requests correctly and 20 bad ones with typed 4xx, no 5xx', async () => {
-    const bad = badRequests();
-    const started = performance.now();
-    // Every request at once, bad ones spread among the good.
-    const requests = Array.from({ length: 220 }, (_, index) =>
-      index % 11 === 5
-        ? { bad: bad[Math.floor(index / 11)]! }
-        : { good: (index - Math.floor(index / 11)) % DISTINCT_IMAGES },
-    );
-    const answers = await Promise.all(
-      requests.map(async (request) => {
-        const bytes = 'bad' in request ? request.bad!.bytes : images[request.good!]!;
-        const response = await postImage(classify(), bytes);
-        return {
-          request,
-          status: response.status,
-          json: (await response.json()) as Record<string, unknown>,
-        };
-      }),
-    );
-    const seconds = (performance.now() - started) / 1000;
-    const good = answers.filter((answer) => 'good' in answer.request);
-    const refused = answers.filter((answer) => 'bad' in answer.request);
-    expect(good).toHaveLength(200);
-    expect(refused).toHaveLength(20);
-    for (const answer of good) {
-      expect(answer.status).toBe(200);
-      expect(answer.json).toEqual({ input: 'body', predictions: expected[answer.request.good!] });
-    }
-    for (const answer of refused) {
-      const { status, code, kind } = answer.request.bad!;
-      expect([answer.status, answer.json.code], kind).toEqual([status, code]);
-    }
-    expect(answers.filter((answer) => answer.status >= 500)).toEqual([]);
-    console.log(
-      `[load] 200 good + 20 bad concurrent requests in ${seconds.toFixed(2)} s: 200 × 200, ` +
-        `${refused.filter((answer) => answer.status === 422).length} × 422, ${refused.filter((answer) => answer.status === 413).length} × 413, 0 × 5xx`,
-    );
-  });
-
   it('keeps the tensor count and RSS flat across 2,000 requests', async () => {
     const bad = badRequests().filter((request) => request.kind !== '50 MB body');
     const request = async (index: number) => {
@@ -176,6 +136,46 @@ describe('under load', () => {
     expect(tensors[2]).toBe(tensors[0]);
     expect(rss[2]! - rss[1]!).toBeLessThan(RSS_MARGIN_BYTES);
     expect(await metric('imgcls_queue_depth')).toBe(0);
+  });
+
+  it('answers 200 concurrent good requests correctly and 20 bad ones with typed 4xx, no 5xx', async () => {
+    const bad = badRequests();
+    const started = performance.now();
+    // Every request at once, bad ones spread among the good.
+    const requests = Array.from({ length: 220 }, (_, index) =>
+      index % 11 === 5
+        ? { bad: bad[Math.floor(index / 11)]! }
+        : { good: (index - Math.floor(index / 11)) % DISTINCT_IMAGES },
+    );
+    const answers = await Promise.all(
+      requests.map(async (request) => {
+        const bytes = 'bad' in request ? request.bad!.bytes : images[request.good!]!;
+        const response = await postImage(classify(), bytes);
+        return {
+          request,
+          status: response.status,
+          json: (await response.json()) as Record<string, unknown>,
+        };
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    const good = answers.filter((answer) => 'good' in answer.request);
+    const refused = answers.filter((answer) => 'bad' in answer.request);
+    expect(good).toHaveLength(200);
+    expect(refused).toHaveLength(20);
+    for (const answer of good) {
+      expect(answer.status).toBe(200);
+      expect(answer.json).toEqual({ input: 'body', predictions: expected[answer.request.good!] });
+    }
+    for (const answer of refused) {
+      const { status, code, kind } = answer.request.bad!;
+      expect([answer.status, answer.json.code], kind).toEqual([status, code]);
+    }
+    expect(answers.filter((answer) => answer.status >= 500)).toEqual([]);
+    console.log(
+      `[load] 200 good + 20 bad concurrent requests in ${seconds.toFixed(2)} s: 200 × 200, ` +
+        `${refused.filter((answer) => answer.status === 422).length} × 422, ${refused.filter((answer) => answer.status === 413).length} × 413, 0 × 5xx`,
+    );
   });
 });
 

@@ -1,7 +1,7 @@
 import type { Prediction } from '@imgcls/classifier';
-import type { ModelSourceKind, ModelStoreOptions } from '@imgcls/models';
+import type { ModelStoreOptions } from '@imgcls/models';
 import { ImgclsError } from '@imgcls/preprocess';
-import type { ServedExplanation } from './types';
+import type { ServedExplanation, ServedModel } from './types';
 
 /**
  * Messages between the engine (main thread) and its workers. Models are addressed by their index in
@@ -43,18 +43,8 @@ export type ImageResult =
   | { readonly predictions: readonly Prediction[] }
   | { readonly error: { readonly code: string; readonly message: string } };
 
-/** What a worker learnt about a model while loading it. */
-export interface LoadedModel {
-  readonly id: string;
-  readonly name: string;
-  readonly version: string;
-  readonly labels: readonly string[];
-  readonly preset: unknown;
-  readonly source: ModelSourceKind;
-  readonly origin: string;
-  readonly checksums: Readonly<Record<string, string>>;
-  readonly loadSeconds: number;
-}
+/** What a worker learnt about a model while loading it: what `GET /v1/models` lists. */
+export type LoadedModel = ServedModel;
 
 /** What a worker answers. */
 export type WorkerResponse =
