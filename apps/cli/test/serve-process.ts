@@ -17,18 +17,36 @@ export interface ServeProcess {
   readonly kill: () => void;
 }
 
+/** How a test starts the server. */
+export interface ServeOptions {
+  readonly cwd: string;
+  /** Laid over this process' environment; an undefined value removes the variable. */
+  readonly env?: NodeJS.ProcessEnv;
+  readonly timeoutMs?: number;
+  /**
+   * The whole command line, instead of the built CLI's `serve --port 0` followed by `args` (e.g. a
+   * deployed copy's `imgcls serve …`, run as another user).
+   */
+  readonly command?: readonly string[];
+}
+
 /**
  * Starts the built `imgcls serve` on port 0 in `cwd`, waits for the URL it prints and for `/readyz` to
  * answer 200, and returns it. Rejects with what it printed when it exits or is not ready in time.
  */
-export async function startServe(
-  args: string[],
-  options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number },
-): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [builtCli, 'serve', '--port', '0', ...args], {
-    cwd: options.cwd,
-    env: { ...process.env, NO_COLOR: '1', ...options.env },
-  });
+export async function startServe(args: string[], options: ServeOptions): Promise<ServeProcess> {
+  const environment: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...options.env };
+  for (const [name, value] of Object.entries(options.env ?? {}))
+    if (value === undefined) delete environment[name];
+  const [program, ...programArgs] = options.command ?? [
+    process.execPath,
+    builtCli,
+    'serve',
+    '--port',
+    '0',
+    ...args,
+  ];
+  const child = spawn(program as string, programArgs, { cwd: options.cwd, env: environment });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk) => {

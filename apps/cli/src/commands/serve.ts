@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { modelSettings } from '@imgcls/models';
+import { modelSettings, registeredModels } from '@imgcls/models';
 import { ImgclsError } from '@imgcls/preprocess/errors';
 import type { ServerOptions } from '@imgcls/server';
 import { type Command, InvalidArgumentError, Option } from 'commander';
@@ -159,10 +159,13 @@ function apiKeyFlag(value: string): string {
 
 /** The command line's flags as `createServer` options: a mapping, no decisions of its own. */
 function serverOptions(flags: ServeFlags): ServerOptions {
-  const models = (flags.model ?? [{ reference: 'cifar10' }]).map((model) => ({
-    ...(model.id ? { id: model.id } : {}),
-    reference: modelReference(model.reference),
-  }));
+  const registered = new Set(registeredModels().map((entry) => entry.id));
+  const models = (flags.model ?? [{ reference: 'cifar10' }]).map((model) => {
+    // `--model cifar10` is served as /v1/models/cifar10, not under the id in its metadata.json
+    // (cifar10-airbench-float16): the name the user typed is the one clients are told to use.
+    const id = model.id ?? (registered.has(model.reference) ? model.reference : undefined);
+    return { ...(id ? { id } : {}), reference: modelReference(model.reference) };
+  });
   const defined = <T extends object>(object: T) =>
     Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as T;
   return {
