@@ -334,6 +334,25 @@ describe('imgcls serve shutdown', () => {
     }
   }, 120_000);
 
+  it('exits 0 at once on SIGTERM while the models are still loading', async () => {
+    const child = spawn(process.execPath, [builtCli, 'serve', '--model', MODEL, '--port', '0'], {
+      cwd: workspace,
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    let stderr = '';
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    await new Promise<void>((resolve) =>
+      child.stderr.on('data', (chunk) => {
+        stderr += chunk;
+        if (stderr.includes('loading')) resolve();
+      }),
+    );
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(stderr).toContain('SIGTERM while loading the models: exiting');
+    expect(stderr).not.toContain('listening on');
+  });
+
   it('exits 1 when in-flight requests outlast --shutdown-timeout-ms', async () => {
     const server = await startServe(['--model', MODEL, '--shutdown-timeout-ms', '500'], {
       cwd: workspace,

@@ -347,6 +347,14 @@ connections, lets in-flight requests finish and exits 0 (1 if --shutdown-timeout
     .action(async (flags: ServeFlags) => {
       const out = terminal();
       const options = serverOptions(flags);
+      // One listener for the whole run; what a signal does depends on the phase it arrives in.
+      let onSignal: (signal: NodeJS.Signals) => void = (signal) => {
+        // Still loading: nothing is in flight, and the worker threads end with the process.
+        out.err(`${signal} while loading the models: exiting`);
+        process.exit(EXIT.ok);
+      };
+      const listener = (signal: NodeJS.Signals) => onSignal(signal);
+      process.on('SIGTERM', listener).on('SIGINT', listener);
       if (!out.quiet)
         out.err(
           out.style(
@@ -370,8 +378,7 @@ connections, lets in-flight requests finish and exits 0 (1 if --shutdown-timeout
       out.err(`listening on ${listeningUrl(app.server.address(), flags.host)}`);
 
       const signal = await new Promise<NodeJS.Signals>((resolve) => {
-        process.once('SIGTERM', () => resolve('SIGTERM'));
-        process.once('SIGINT', () => resolve('SIGINT'));
+        onSignal = resolve;
       });
       if (!out.quiet)
         out.err(
@@ -381,15 +388,14 @@ connections, lets in-flight requests finish and exits 0 (1 if --shutdown-timeout
         out.err(`error: ${reason}; exiting with requests unfinished`);
         process.exit(EXIT.failed);
       };
+      onSignal = () => forced('a second signal arrived');
       const deadline = setTimeout(
         () => forced(`--shutdown-timeout-ms ${flags.shutdownTimeoutMs} passed`),
         flags.shutdownTimeoutMs,
       );
-      const again = () => forced('a second signal arrived');
-      process.once('SIGTERM', again).once('SIGINT', again);
       await app.close();
       clearTimeout(deadline);
-      process.off('SIGTERM', again).off('SIGINT', again);
+      process.off('SIGTERM', listener).off('SIGINT', listener);
       if (!out.quiet) out.err('stopped');
       // Nothing should be left running; should a library leave a handle open, exit all the same.
       setTimeout(() => process.exit(process.exitCode ?? EXIT.ok), 1000).unref();
