@@ -397,7 +397,9 @@ class InferenceEngine implements Engine {
     while (idle) {
       const queue = this.readyQueue(now);
       if (!queue) break;
-      this.dispatch(idle, this.takeBatch(queue));
+      // Work waiting while several workers are idle is shared out, not taken whole by the first one.
+      const idleThreads = this.threads.filter((thread) => !thread.busy).length;
+      this.dispatch(idle, this.takeBatch(queue, Math.ceil(queue.images / idleThreads)));
       idle = this.idleThread();
     }
     if (!idle) return;
@@ -426,11 +428,11 @@ class InferenceEngine implements Engine {
   }
 
   /**
-   * The next batch of a queue, in arrival order: whole calls while they fit in maxBatch images. A
-   * call larger than maxBatch on its own is the only one split, in chunks that fill batches. embed and
-   * explain calls run as batches of one.
+   * The next batch of a queue, in arrival order: whole calls while they fit in `limit` images (at most
+   * maxBatch; at least one call). A call larger than maxBatch on its own is the only one split, in
+   * chunks that fill batches. embed and explain calls run as batches of one.
    */
-  private takeBatch(queue: ModelQueue): Batch {
+  private takeBatch(queue: ModelQueue, limit: number): Batch {
     const head = queue.jobs[0] as Job;
     const take = (job: Job, count: number): BatchPart => {
       const part = { job, start: job.next, count };
@@ -442,15 +444,17 @@ class InferenceEngine implements Engine {
     if (head.kind !== 'classify')
       return { model: head.model, kind: head.kind, parts: [take(head, 1)], size: 1 };
     const { maxBatch } = this.options;
+    const target = Math.min(maxBatch, Math.max(1, limit));
     const parts: BatchPart[] = [];
     let size = 0;
     for (let job = queue.jobs[0]; job && job.kind === 'classify'; job = queue.jobs[0]) {
       const remaining = job.images.length - job.next;
-      const room = maxBatch - size;
-      if (remaining <= room) {
+      const room = target - size;
+      // A call that fits a batch is never split: whole, or left for the next batch (unless it is first).
+      if (remaining <= room || (size === 0 && job.images.length <= maxBatch)) {
         parts.push(take(job, remaining));
         size += remaining;
-        if (size === maxBatch) break;
+        if (size >= target) break;
         continue;
       }
       if (job.images.length > maxBatch) {
