@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { crc32 } from 'node:zlib';
 import {
   type ClassifyOutcome,
   type ImageClassifier,
@@ -13,37 +12,13 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINE_INTERNALS, type EngineInternals } from '../src/engine/engine';
 import { createEngine, DEFAULT_ENGINE_OPTIONS, type Engine } from '../src/engine/index';
+import { hugeHeader, noiseImage } from './images';
 
 // Real worker threads running dist/worker.js: turbo builds the package before its tests
 // (`@imgcls/server#test` in turbo.json); by hand, `turbo run build --filter=@imgcls/server` first.
 
 const PACKAGE = join(import.meta.dirname, '..');
 const SEEDCNN_FOLDER = join(PACKAGE, '../../models/cifar10-seedcnn');
-
-/** Deterministic noise images, each different: small PNGs for the model's 32×32 input. */
-async function noiseImage(seed: number, size: number, format: 'png' | 'jpeg'): Promise<Uint8Array> {
-  let state = (seed * 2654435761) >>> 0 || 1;
-  const pixels = Buffer.alloc(size * size * 3);
-  for (let index = 0; index < pixels.length; index++) {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    pixels[index] = state & 0xff;
-  }
-  const image = sharp(pixels, { raw: { width: size, height: size, channels: 3 } });
-  return new Uint8Array(await (format === 'png' ? image.png() : image.jpeg()).toBuffer());
-}
-
-/** A valid PNG whose header declares 60000×60000 pixels (a decompression bomb's shape). */
-function hugeHeader(png: Uint8Array): Uint8Array {
-  const bytes = png.slice();
-  const view = new DataView(bytes.buffer);
-  view.setUint32(16, 60_000);
-  view.setUint32(20, 60_000);
-  view.setUint32(29, crc32(bytes.subarray(12, 29)));
-  return bytes;
-}
 
 async function rejection(promise: Promise<unknown>): Promise<ImgclsError> {
   try {

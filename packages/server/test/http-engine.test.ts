@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedData } from '../../../tooling/test-data';
 import { createServer } from '../src/index';
 import { expectProblem, form, postImage } from './http-client';
-import { hugeHeader, pngImage } from './http-fake-engine';
+import { hugeHeader, pngImage } from './images';
 
 // createServer with the real engine: worker threads running dist/worker.js, so the package must be
 // built first (turbo does it: `@imgcls/server#test` depends on `build`). The reference is the

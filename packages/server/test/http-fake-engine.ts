@@ -1,4 +1,3 @@
-import { crc32 } from 'node:zlib';
 import type { ClassifyOutcome } from '@imgcls/classifier';
 import { ImgclsError, sniffFormat } from '@imgcls/preprocess';
 import sharp from 'sharp';
@@ -208,33 +207,4 @@ export class FakeEngine implements Engine {
     this.closed = true;
     this.ready = false;
   }
-}
-
-/** A small real PNG (noise, deterministic). */
-export async function pngImage(size = 32, seed = 1): Promise<Uint8Array> {
-  let state = (seed * 2654435761) >>> 0 || 1;
-  const pixels = Buffer.alloc(size * size * 3);
-  for (let index = 0; index < pixels.length; index++) {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    pixels[index] = state & 0xff;
-  }
-  return new Uint8Array(
-    await sharp(pixels, { raw: { width: size, height: size, channels: 3 } })
-      .png()
-      .toBuffer(),
-  );
-}
-
-/** The PNG with its header rewritten to declare 60000×60000 pixels (a decompression bomb's shape). */
-export function hugeHeader(png: Uint8Array): Uint8Array {
-  const bytes = png.slice();
-  const view = new DataView(bytes.buffer);
-  view.setUint32(16, 60_000);
-  view.setUint32(20, 60_000);
-  // A valid chunk checksum, so only the declared size is wrong.
-  view.setUint32(29, crc32(bytes.subarray(12, 29)));
-  return bytes;
 }

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer } from '../src/index';
 import { body, postImage } from './http-client';
-import { hugeHeader, pngImage } from './http-fake-engine';
+import { hugeHeader, pngImage } from './images';
 
 // The load test, on the real engine over real HTTP (needs dist/worker.js: the package built).
 // Numbers are printed, so a run's log says what was measured.

@@ -5,7 +5,8 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServerWithEngine } from '../src/http/server';
 import { body, expectProblem, form, postImage, type Running, startFake } from './http-client';
-import { FakeEngine, hugeHeader, pngImage } from './http-fake-engine';
+import { FakeEngine } from './http-fake-engine';
+import { hugeHeader, pngImage } from './images';
 
 // The HTTP layer against a fake engine (test/http-fake-engine.ts), over real HTTP on loopback: every
 // route and error path. test/http-engine.test.ts runs the same server on the real engine.
