@@ -106,10 +106,19 @@ describe('imgcls train (spawned binary)', () => {
     expect(result.stderr).toContain('drop --resume');
   });
 
-  it('rejects an unknown architecture, and --width or --logit-scale outside resnet9, as usage errors', async () => {
+  it('rejects an unknown architecture, schedule or optimizer, and --width or --logit-scale outside resnet9, as usage errors', async () => {
     const result = await runCli(['train', '--data', 'set.tar.gz', '--arch', 'vgg99'], workspace);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('unknown --arch "vgg99"');
+    expect(result.stderr).toMatch(/'vgg99' is invalid\. Allowed choices are seedcnn, /);
+    // The enumerated flags that once trained silently with another value: refused with the valid list.
+    const cosin = await runCli(['train', '--data', 'set.tar.gz', '--schedule', 'cosin'], workspace);
+    expect(cosin.code).toBe(2);
+    expect(cosin.stderr).toContain(
+      "'cosin' is invalid. Allowed choices are onecycle, cosine, triangular, constant",
+    );
+    const adam = await runCli(['train', '--data', 'set.tar.gz', '--optimizer', 'adam'], workspace);
+    expect(adam.code).toBe(2);
+    expect(adam.stderr).toContain("'adam' is invalid. Allowed choices are adamw, sgd");
     const width = ['train', '--data', 'set.tar.gz', '--width', '0.5'];
     const seed = await runCli([...width, '--arch', 'seedcnn'], workspace);
     expect(seed.code).toBe(2);

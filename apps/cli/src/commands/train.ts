@@ -26,7 +26,7 @@ import {
   triangular,
 } from '@imgcls/train';
 import { registerWasmGradients } from '@imgcls/wasm-grad';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { startBackend } from '../backend';
 import { EXIT, UsageError } from '../errors';
 import { newModelFolder } from '../model-store';
@@ -173,10 +173,13 @@ export function registerTrain(program: Command, terminal: () => Terminal): void 
       '-d, --data <source>',
       'cifar10 (the official binary archive, downloaded once into the cache), a folder (<class>/<image>, or train/ and test/ sub-folders of those), or a tar(.gz): the CIFAR-10 binary archive or <split>/<class>/<image> entries such as the CIFAR-10 JPEG archive',
     )
-    .option(
-      '-a, --arch <name>',
-      `architecture: ${Object.keys(ARCHITECTURES).join(', ')} (from scratch), or ${TRANSFER_ARCHITECTURE} (transfer learning from --backbone)`,
-      'resnet9',
+    .addOption(
+      new Option(
+        '-a, --arch <name>',
+        `architecture: ${Object.keys(ARCHITECTURES).join(', ')} (from scratch), or ${TRANSFER_ARCHITECTURE} (transfer learning from --backbone)`,
+      )
+        .choices([...Object.keys(ARCHITECTURES), TRANSFER_ARCHITECTURE])
+        .default('resnet9'),
     )
     .option(
       '--backbone <model>',
@@ -211,11 +214,20 @@ export function registerTrain(program: Command, terminal: () => Terminal): void 
     .option('-e, --epochs <n>', 'epochs', '20')
     .option('-b, --batch-size <n>', 'images per step', '64')
     .option('--lr <rate>', 'peak learning rate', '0.003')
-    .option('--optimizer <name>', 'adamw or sgd (Nesterov)', 'adamw')
-    .option(
-      '--schedule <name>',
-      'onecycle, cosine, triangular (airbench: 0.2×lr up to lr at 23% of the steps, down to 0.07×lr) or constant',
-      'onecycle',
+    // Enumerated flags are checked at parse time (exit 2 with the valid list): an unknown value once
+    // trained silently with another one and was recorded in the model's metadata as if it had run.
+    .addOption(
+      new Option('--optimizer <name>', 'adamw or sgd (Nesterov)')
+        .choices(['adamw', 'sgd'])
+        .default('adamw'),
+    )
+    .addOption(
+      new Option(
+        '--schedule <name>',
+        'onecycle, cosine, triangular (airbench: 0.2×lr up to lr at 23% of the steps, down to 0.07×lr) or constant',
+      )
+        .choices(['onecycle', 'cosine', 'triangular', 'constant'])
+        .default('onecycle'),
     )
     .option('--momentum <m>', 'momentum of sgd (β₁ of adamw stays 0.9)', DEFAULT_MOMENTUM)
     .option(
@@ -287,12 +299,8 @@ whose settings differ from the checkpoint's (augmentation, learning rate, clippi
     .action(async (flags: TrainFlags) => {
       const out = terminal();
       const transfer = flags.arch === TRANSFER_ARCHITECTURE;
+      // --arch is one of these or the transfer architecture: its choices() were checked at parsing.
       const build = ARCHITECTURES[flags.arch as keyof typeof ARCHITECTURES];
-      if (!build && !transfer)
-        throw new UsageError(
-          `unknown --arch "${flags.arch}"`,
-          `choose one of ${[...Object.keys(ARCHITECTURES), TRANSFER_ARCHITECTURE].join(', ')}`,
-        );
       if (!transfer && (flags.limit || flags.testLimit || flags.fineTuneFrom))
         throw new UsageError(
           '--limit, --test-limit and --fine-tune-from apply to transfer learning only',
