@@ -338,9 +338,10 @@ class InferenceEngine implements Engine {
 
     return new Promise((resolve, reject) => {
       const now = performance.now();
-      // Work that finds a worker free waits up to maxWaitMs for company; work that finds every worker
-      // busy goes with the next batch as soon as one frees. embed/explain run alone: no point waiting.
-      const waits = kind === 'classify' && this.idleThread() !== undefined;
+      // Work that finds a worker free waits up to maxWaitMs for company, unless the engine is quiet
+      // (nothing queued or running: a lone call, whose wait would be pure latency); work that finds
+      // every worker busy goes with the next batch as soon as one frees. embed/explain run alone.
+      const waits = kind === 'classify' && this.depth > 0 && this.idleThread() !== undefined;
       const job: Job = {
         kind,
         model: index,

@@ -15,7 +15,10 @@ export interface EngineOptions {
   readonly workers: number;
   /** Largest micro-batch sent to a worker (default 32). */
   readonly maxBatch: number;
-  /** Longest a request waits for others to join its batch, in ms (default 5; 0: no waiting). */
+  /**
+   * Longest a request waits for others to join its batch when a worker is free, in ms (default 5; 0:
+   * no waiting). A lone request on an idle engine (nothing queued or running) is sent at once.
+   */
   readonly maxWaitMs: number;
   /** Images waiting or running at most, over all models; more is refused with QueueFullError (default 256). */
   readonly queue: number;
