@@ -146,16 +146,19 @@ export async function pullModel(
   const { weightsManifest } = JSON.parse(
     await readFile(cachePathFor(remote.url, cacheDir), 'utf8'),
   ) as tf.io.ModelJSON;
-  const shardUrls = weightsManifest
-    .flatMap((group) => group.paths)
-    .map((path) => new URL(path, remote.url).href);
-  const metadataUrl = new URL(METADATA_FILE, remote.url).href;
-  const urls = [remote.url, ...shardUrls, ...(model.metadata ? [metadataUrl] : [])];
+  const relativePaths = [
+    'model.json',
+    ...weightsManifest.flatMap((group) => group.paths),
+    ...(model.metadata ? [METADATA_FILE] : []),
+  ];
   const files = await Promise.all(
-    urls.map(async (url) => {
+    relativePaths.map(async (relative) => {
+      const url = relative === 'model.json' ? remote.url : new URL(relative, remote.url).href;
       const path = cachePathFor(url, cacheDir);
       const { size } = await stat(path);
-      return { url, path, bytes: size, sha256: (await hashFile(path)).sha256 };
+      // A pinned file was just checked against its pin by the cache: hash only the unpinned ones.
+      const sha256 = remote.files?.[relative]?.sha256 ?? (await hashFile(path)).sha256;
+      return { url, path, bytes: size, sha256 };
     }),
   );
   const pinnedFiles = Object.keys(remote.files ?? {}).length;

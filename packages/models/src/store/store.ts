@@ -135,7 +135,7 @@ export function remoteOf(entry: RegisteredModel, settings: ModelStoreSettings) {
     };
   }
   const { url, sha256 } = entry.source;
-  const files = sha256 ? { 'model.json': { sha256 } } : undefined;
+  const files: FilePins | undefined = sha256 ? { 'model.json': { sha256 } } : undefined;
   return { url, files, kind: 'url' as const };
 }
 
