@@ -206,20 +206,20 @@ function listeningUrl(address: AddressInfo | string | null, host: string): strin
   return `http://${shown}:${address.port}`;
 }
 
-/** `imgcls serve`: `createServer` from `@imgcls/server`, listening until SIGTERM or SIGINT. */
-export function registerServe(program: Command, terminal: () => Terminal): void {
-  const number = (flags: string, description: string, name: keyof typeof SERVE_RANGES) => {
-    const [min, max] = SERVE_RANGES[name];
-    return new Option(flags, `${description} (${format(min)}–${format(max)})`).argParser(
-      inRange(name),
-    );
-  };
-  const defaults = SERVE_HELP_DEFAULTS;
-  program
-    .command('serve')
-    .description(
-      'serve models over HTTP: classify, embed and explain as a JSON API with an OpenAPI document, health checks and Prometheus metrics',
-    )
+/** A commander option for a numeric flag: its help names the range and `inRange` enforces it. */
+function numberOption(flags: string, description: string, name: keyof typeof SERVE_RANGES) {
+  const [min, max] = SERVE_RANGES[name];
+  return new Option(flags, `${description} (${format(min)}–${format(max)})`).argParser(
+    inRange(name),
+  );
+}
+
+// The options are added in three groups, in the order `--help` lists them: keep that order, since
+// the help text (and the README that quotes it) follows it.
+
+/** What to serve and where to listen. */
+function addListenOptions(command: Command): Command {
+  return command
     .addOption(
       new Option(
         '-m, --model <ref>',
@@ -227,59 +227,70 @@ export function registerServe(program: Command, terminal: () => Terminal): void 
       ).argParser(modelFlag),
     )
     .addOption(
-      number('-p, --port <n>', 'TCP port; 0 picks a free one', 'port').default(DEFAULT_PORT),
+      numberOption('-p, --port <n>', 'TCP port; 0 picks a free one', 'port').default(DEFAULT_PORT),
     )
     .option(
       '--host <address>',
       'address to listen on; 0.0.0.0 (or ::) for every interface, e.g. in a container',
       DEFAULT_HOST,
-    )
+    );
+}
+
+/** The engine's limits. No defaults are set here: `createServer` applies its own. */
+function addEngineOptions(command: Command): Command {
+  const defaults = SERVE_HELP_DEFAULTS;
+  return command
     .addOption(
-      number(
+      numberOption(
         '--workers <n>',
         `worker threads, each with its own wasm instance and copy of every model; default ${defaults.workers}`,
         'workers',
       ),
     )
     .addOption(
-      number(
+      numberOption(
         '--max-batch <n>',
         `largest micro-batch of concurrent requests per model (1: no batching); default ${defaults.maxBatch}`,
         'maxBatch',
       ),
     )
     .addOption(
-      number(
+      numberOption(
         '--max-wait-ms <ms>',
         `longest a request waits for others to join its batch; default ${defaults.maxWaitMs}`,
         'maxWaitMs',
       ),
     )
     .addOption(
-      number(
+      numberOption(
         '--queue <n>',
         `images queued or running at most; more are answered 429 with Retry-After; default ${defaults.queue}`,
         'queue',
       ),
     )
     .addOption(
-      number(
+      numberOption(
         '--timeout-ms <ms>',
         `per-request deadline, upload and queueing included (504 after it); default ${format(defaults.timeoutMs)}`,
         'timeoutMs',
       ),
     )
     .addOption(
-      number(
+      numberOption(
         '--max-pixels <n>',
         `largest image in pixels, checked from its header before decoding (422); default ${format(defaults.maxPixels)}`,
         'maxPixels',
       ),
-    )
+    );
+}
+
+/** The HTTP layer: body size, access control, URL fetching, logging and shutdown. */
+function addHttpOptions(command: Command): Command {
+  return command
     .addOption(
-      number(
+      numberOption(
         '--body-limit <bytes>',
-        `largest request body (413); default ${format(defaults.bodyLimit)}`,
+        `largest request body (413); default ${format(SERVE_HELP_DEFAULTS.bodyLimit)}`,
         'bodyLimit',
       ),
     )
@@ -298,16 +309,18 @@ export function registerServe(program: Command, terminal: () => Terminal): void 
       ).argParser(corsFlag),
     )
     .addOption(
-      number(
+      numberOption(
         '--rate-limit <n>',
         'requests per client address and window on /v1 routes (429 beyond); default: no limit',
         'rateLimit',
       ),
     )
     .addOption(
-      number('--rate-limit-window-ms <ms>', 'the --rate-limit window', 'rateLimitWindowMs').default(
-        DEFAULT_RATE_LIMIT_WINDOW_MS,
-      ),
+      numberOption(
+        '--rate-limit-window-ms <ms>',
+        'the --rate-limit window',
+        'rateLimitWindowMs',
+      ).default(DEFAULT_RATE_LIMIT_WINDOW_MS),
     )
     .addOption(
       new Option(
@@ -325,15 +338,15 @@ export function registerServe(program: Command, terminal: () => Terminal): void 
         .default('info'),
     )
     .addOption(
-      number(
+      numberOption(
         '--shutdown-timeout-ms <ms>',
         'on SIGTERM/SIGINT, how long in-flight requests may take to finish before exiting with code 1',
         'shutdownTimeoutMs',
       ).default(DEFAULT_SHUTDOWN_TIMEOUT_MS),
-    )
-    .addHelpText(
-      'after',
-      `
+    );
+}
+
+const SERVE_HELP_AFTER = `
 Examples:
   imgcls serve                                          # cifar10 on http://127.0.0.1:8080
   imgcls serve --model cifar10 --model mobilenet=models/mobilenet-v2 --workers 2
@@ -342,62 +355,109 @@ Examples:
 
 Routes: POST /v1/models/{id}/classify (?topK=, ?explain=gradcam), POST /v1/models/{id}/embed,
 GET /v1/models, /healthz, /readyz, /metrics, /openapi.json. SIGTERM or SIGINT stops accepting
-connections, lets in-flight requests finish and exits 0 (1 if --shutdown-timeout-ms passes first).`,
-    )
-    .action(async (flags: ServeFlags) => {
-      const out = terminal();
-      const options = serverOptions(flags);
-      // One listener for the whole run; what a signal does depends on the phase it arrives in.
-      let onSignal: (signal: NodeJS.Signals) => void = (signal) => {
-        // Still loading: nothing is in flight, and the worker threads end with the process.
-        out.err(`${signal} while loading the models: exiting`);
-        process.exit(EXIT.ok);
-      };
-      const listener = (signal: NodeJS.Signals) => onSignal(signal);
-      process.on('SIGTERM', listener).on('SIGINT', listener);
-      if (!out.quiet)
-        out.err(
-          out.style(
-            'dim',
-            `loading ${options.models.map((model) => model.id ?? model.reference).join(', ')}…`,
-          ),
-        );
-      // Loaded here, not at start-up, so other commands do not pay for Fastify.
-      const { createServer } = await import('@imgcls/server');
-      const app = await createServer(options);
-      try {
-        await app.listen({ port: flags.port, host: flags.host });
-      } catch (error) {
-        await app.close();
-        throw new ImgclsError(
-          'LISTEN_FAILED',
-          `Cannot listen on ${flags.host}:${flags.port}: ${(error as Error).message}. Choose another --port or --host.`,
-        );
-      }
-      // Always printed, --quiet or not: it is the command's one result.
-      out.err(`listening on ${listeningUrl(app.server.address(), flags.host)}`);
+connections, lets in-flight requests finish and exits 0 (1 if --shutdown-timeout-ms passes first).`;
 
-      const signal = await new Promise<NodeJS.Signals>((resolve) => {
-        onSignal = resolve;
-      });
-      if (!out.quiet)
-        out.err(
-          `${signal}: finishing in-flight requests (at most ${format(flags.shutdownTimeoutMs)} ms)…`,
-        );
-      const forced = (reason: string) => {
-        out.err(`error: ${reason}; exiting with requests unfinished`);
-        process.exit(EXIT.failed);
-      };
-      onSignal = () => forced('a second signal arrived');
-      const deadline = setTimeout(
-        () => forced(`--shutdown-timeout-ms ${flags.shutdownTimeoutMs} passed`),
-        flags.shutdownTimeoutMs,
-      );
-      await app.close();
-      clearTimeout(deadline);
+type ServeApp = Awaited<ReturnType<typeof import('@imgcls/server')['createServer']>>;
+
+/** The run's SIGTERM/SIGINT listener; `handle` swaps what a signal does as the run changes phase. */
+interface SignalTrap {
+  handle(onSignal: (signal: NodeJS.Signals) => void): void;
+  release(): void;
+}
+
+/**
+ * One listener for the whole run, installed before the models load; what a signal does depends
+ * on the phase it arrives in. At first it exits at once: while loading nothing is in flight, and
+ * the worker threads end with the process.
+ */
+function trapSignals(out: Terminal): SignalTrap {
+  let onSignal: (signal: NodeJS.Signals) => void = (signal) => {
+    out.err(`${signal} while loading the models: exiting`);
+    process.exit(EXIT.ok);
+  };
+  const listener = (signal: NodeJS.Signals) => onSignal(signal);
+  process.on('SIGTERM', listener).on('SIGINT', listener);
+  return {
+    handle: (next) => {
+      onSignal = next;
+    },
+    release: () => {
       process.off('SIGTERM', listener).off('SIGINT', listener);
-      if (!out.quiet) out.err('stopped');
-      // Nothing should be left running; should a library leave a handle open, exit all the same.
-      setTimeout(() => process.exit(process.exitCode ?? EXIT.ok), 1000).unref();
-    });
+    },
+  };
+}
+
+/** Loads the models and listens; a listen failure closes the server (and its workers) first. */
+async function startServer(options: ServerOptions, flags: ServeFlags, out: Terminal) {
+  if (!out.quiet)
+    out.err(
+      out.style(
+        'dim',
+        `loading ${options.models.map((model) => model.id ?? model.reference).join(', ')}…`,
+      ),
+    );
+  // Loaded here, not at start-up, so other commands do not pay for Fastify.
+  const { createServer } = await import('@imgcls/server');
+  const app = await createServer(options);
+  try {
+    await app.listen({ port: flags.port, host: flags.host });
+  } catch (error) {
+    await app.close();
+    throw new ImgclsError(
+      'LISTEN_FAILED',
+      `Cannot listen on ${flags.host}:${flags.port}: ${(error as Error).message}. Choose another --port or --host.`,
+    );
+  }
+  // Always printed, --quiet or not: it is the command's one result.
+  out.err(`listening on ${listeningUrl(app.server.address(), flags.host)}`);
+  return app;
+}
+
+/**
+ * Graceful shutdown after the first signal: in-flight requests get `timeoutMs` to finish. A second
+ * signal, or the deadline, exits 1 at once so that a stuck request cannot keep the process alive.
+ */
+async function shutDown(
+  app: ServeApp,
+  signal: NodeJS.Signals,
+  timeoutMs: number,
+  trap: SignalTrap,
+  out: Terminal,
+): Promise<void> {
+  if (!out.quiet)
+    out.err(`${signal}: finishing in-flight requests (at most ${format(timeoutMs)} ms)…`);
+  const forced = (reason: string) => {
+    out.err(`error: ${reason}; exiting with requests unfinished`);
+    process.exit(EXIT.failed);
+  };
+  trap.handle(() => forced('a second signal arrived'));
+  const deadline = setTimeout(() => forced(`--shutdown-timeout-ms ${timeoutMs} passed`), timeoutMs);
+  await app.close();
+  clearTimeout(deadline);
+  trap.release();
+  if (!out.quiet) out.err('stopped');
+  // Nothing should be left running; should a library leave a handle open, exit all the same.
+  setTimeout(() => process.exit(process.exitCode ?? EXIT.ok), 1000).unref();
+}
+
+/** The command's action: map the flags, start listening, then wait for a signal and shut down. */
+async function serve(flags: ServeFlags, out: Terminal): Promise<void> {
+  // Mapped before the trap is set, so a bad reference fails as it always has.
+  const options = serverOptions(flags);
+  const trap = trapSignals(out);
+  const app = await startServer(options, flags, out);
+  const signal = await new Promise<NodeJS.Signals>((resolve) => trap.handle(resolve));
+  await shutDown(app, signal, flags.shutdownTimeoutMs, trap, out);
+}
+
+/** `imgcls serve`: `createServer` from `@imgcls/server`, listening until SIGTERM or SIGINT. */
+export function registerServe(program: Command, terminal: () => Terminal): void {
+  const command = program
+    .command('serve')
+    .description(
+      'serve models over HTTP: classify, embed and explain as a JSON API with an OpenAPI document, health checks and Prometheus metrics',
+    );
+  addHttpOptions(addEngineOptions(addListenOptions(command)))
+    .addHelpText('after', SERVE_HELP_AFTER)
+    .action((flags: ServeFlags) => serve(flags, terminal()));
 }
