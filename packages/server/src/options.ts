@@ -150,11 +150,41 @@ export type HttpServerOptions = Omit<ServerOptions, keyof EngineOptions>;
  * Applies {@link DEFAULT_SERVER_OPTIONS} to the HTTP layer's options and checks them; the engine's
  * options (and the models) are checked by the engine, before any worker starts.
  *
+ * The groups are checked in a fixed order (limits, API key, CORS, rate limit, URL fetching, logger,
+ * trust proxy), so a caller with several mistakes always hears about the same one first.
+ *
  * @throws InvalidArgumentError naming the option and its valid range.
  */
 export function resolveServerOptions(options: HttpServerOptions): ResolvedServerOptions {
   if (typeof options !== 'object' || options === null)
     throw new InvalidArgumentError('The server options must be an object.');
+  const { timeoutMs, bodyLimit, maxFiles } = resolveLimits(options);
+  const apiKey =
+    options.apiKey === undefined ? undefined : nonEmptyString('apiKey', options.apiKey);
+  const cors = resolveCors(options.cors);
+  const rateLimit = resolveRateLimit(options.rateLimit);
+  // URL downloads default to the upload limit, so bodyLimit must be known first.
+  const fetchUrls = resolveFetchUrls(options.fetchUrls, bodyLimit);
+  const logger = resolveLogger(options.logger);
+  const trustProxy = resolveTrustProxy(options.trustProxy);
+  return {
+    timeoutMs,
+    bodyLimit,
+    maxFiles,
+    maxFields: DEFAULT_SERVER_OPTIONS.maxFields,
+    apiKey,
+    cors,
+    rateLimit,
+    fetchUrls,
+    logger,
+    trustProxy,
+  };
+}
+
+/** The request limits: the deadline, the body size and the number of multipart files. */
+function resolveLimits(
+  options: HttpServerOptions,
+): Pick<ResolvedServerOptions, 'timeoutMs' | 'bodyLimit' | 'maxFiles'> {
   const timeoutMs = integerIn(
     'timeoutMs',
     options.timeoutMs ?? DEFAULT_SERVER_OPTIONS.timeoutMs,
@@ -173,10 +203,12 @@ export function resolveServerOptions(options: HttpServerOptions): ResolvedServer
     1,
     LIMITS.maxFiles,
   );
-  const apiKey =
-    options.apiKey === undefined ? undefined : nonEmptyString('apiKey', options.apiKey);
+  return { timeoutMs, bodyLimit, maxFiles };
+}
 
-  const cors = options.cors ?? false;
+/** `true`, `false` (the default) or a list of origins, each a scheme and host with no path. */
+function resolveCors(option: HttpServerOptions['cors']): ResolvedServerOptions['cors'] {
+  const cors = option ?? false;
   if (typeof cors !== 'boolean') {
     if (!Array.isArray(cors))
       throw new InvalidArgumentError(
@@ -189,75 +221,91 @@ export function resolveServerOptions(options: HttpServerOptions): ResolvedServer
         );
     });
   }
+  return cors;
+}
 
-  let rateLimit: ResolvedServerOptions['rateLimit'];
-  if (options.rateLimit !== undefined) {
-    if (typeof options.rateLimit !== 'object' || options.rateLimit === null)
-      throw new InvalidArgumentError('rateLimit must be { max, timeWindowMs }.');
-    rateLimit = {
-      max: integerIn('rateLimit.max', options.rateLimit.max, 1, LIMITS.rateLimitMax),
-      timeWindowMs: integerIn(
-        'rateLimit.timeWindowMs',
-        options.rateLimit.timeWindowMs,
-        1,
-        LIMITS.rateLimitWindowMs,
-      ),
-    };
-  }
+/** Undefined (no rate limit) or `{ max, timeWindowMs }`, both required. */
+function resolveRateLimit(
+  option: HttpServerOptions['rateLimit'],
+): ResolvedServerOptions['rateLimit'] {
+  if (option === undefined) return undefined;
+  if (typeof option !== 'object' || option === null)
+    throw new InvalidArgumentError('rateLimit must be { max, timeWindowMs }.');
+  return {
+    max: integerIn('rateLimit.max', option.max, 1, LIMITS.rateLimitMax),
+    timeWindowMs: integerIn(
+      'rateLimit.timeWindowMs',
+      option.timeWindowMs,
+      1,
+      LIMITS.rateLimitWindowMs,
+    ),
+  };
+}
 
-  let fetchUrls: ResolvedServerOptions['fetchUrls'];
-  if (options.fetchUrls !== undefined) {
-    const fetch = options.fetchUrls;
-    if (typeof fetch !== 'object' || fetch === null || !Array.isArray(fetch.allowHosts))
-      throw new InvalidArgumentError(
-        'fetchUrls must be { allowHosts: [...] }, listing the hosts images may be fetched from.',
-      );
-    if (fetch.allowHosts.length === 0)
-      throw new InvalidArgumentError(
-        'fetchUrls.allowHosts is empty: list the hosts images may be fetched from, or leave fetchUrls out to turn URL fetching off.',
-      );
-    if (fetch.allowPrivate !== undefined && typeof fetch.allowPrivate !== 'boolean')
-      throw new InvalidArgumentError(
-        `fetchUrls.allowPrivate must be true or false, got ${JSON.stringify(fetch.allowPrivate)}.`,
-      );
-    fetchUrls = {
-      allowHosts: fetch.allowHosts.map(hostPattern),
-      allowPrivate: fetch.allowPrivate ?? false,
-      maxBytes: integerIn('fetchUrls.maxBytes', fetch.maxBytes ?? bodyLimit, 1, LIMITS.bodyLimit),
-      timeoutMs: integerIn(
-        'fetchUrls.timeoutMs',
-        fetch.timeoutMs ?? DEFAULT_SERVER_OPTIONS.fetchTimeoutMs,
-        1,
-        LIMITS.fetchTimeoutMs,
-      ),
-      maxRedirects: integerIn(
-        'fetchUrls.maxRedirects',
-        fetch.maxRedirects ?? DEFAULT_SERVER_OPTIONS.fetchMaxRedirects,
-        0,
-        LIMITS.fetchMaxRedirects,
-      ),
-    };
-  }
+/**
+ * Undefined (URL fetching off) or a non-empty host allow-list with download limits; `maxBytes`
+ * defaults to `bodyLimit`, so a URL brings no bigger image than an upload could.
+ */
+function resolveFetchUrls(
+  fetch: HttpServerOptions['fetchUrls'],
+  bodyLimit: number,
+): ResolvedServerOptions['fetchUrls'] {
+  if (fetch === undefined) return undefined;
+  if (typeof fetch !== 'object' || fetch === null || !Array.isArray(fetch.allowHosts))
+    throw new InvalidArgumentError(
+      'fetchUrls must be { allowHosts: [...] }, listing the hosts images may be fetched from.',
+    );
+  if (fetch.allowHosts.length === 0)
+    throw new InvalidArgumentError(
+      'fetchUrls.allowHosts is empty: list the hosts images may be fetched from, or leave fetchUrls out to turn URL fetching off.',
+    );
+  if (fetch.allowPrivate !== undefined && typeof fetch.allowPrivate !== 'boolean')
+    throw new InvalidArgumentError(
+      `fetchUrls.allowPrivate must be true or false, got ${JSON.stringify(fetch.allowPrivate)}.`,
+    );
+  return {
+    allowHosts: fetch.allowHosts.map(hostPattern),
+    allowPrivate: fetch.allowPrivate ?? false,
+    maxBytes: integerIn('fetchUrls.maxBytes', fetch.maxBytes ?? bodyLimit, 1, LIMITS.bodyLimit),
+    timeoutMs: integerIn(
+      'fetchUrls.timeoutMs',
+      fetch.timeoutMs ?? DEFAULT_SERVER_OPTIONS.fetchTimeoutMs,
+      1,
+      LIMITS.fetchTimeoutMs,
+    ),
+    maxRedirects: integerIn(
+      'fetchUrls.maxRedirects',
+      fetch.maxRedirects ?? DEFAULT_SERVER_OPTIONS.fetchMaxRedirects,
+      0,
+      LIMITS.fetchMaxRedirects,
+    ),
+  };
+}
 
-  let logger: ResolvedServerOptions['logger'];
-  const loggerOption = options.logger ?? true;
-  if (loggerOption === false) logger = false;
-  else if (loggerOption === true) logger = { level: DEFAULT_SERVER_OPTIONS.logLevel };
-  else if (typeof loggerOption === 'object' && loggerOption !== null) {
-    const level = loggerOption.level ?? DEFAULT_SERVER_OPTIONS.logLevel;
-    if (!LOG_LEVELS.includes(level))
-      throw new InvalidArgumentError(
-        `logger.level must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(level)}.`,
-      );
-    if (loggerOption.stream !== undefined && typeof loggerOption.stream?.write !== 'function')
-      throw new InvalidArgumentError('logger.stream must have a write(line) method.');
-    logger = { level, ...(loggerOption.stream ? { stream: loggerOption.stream } : {}) };
-  } else
+/** `false`, `true` (the default level) or `{ level, stream }`. */
+function resolveLogger(option: HttpServerOptions['logger']): ResolvedServerOptions['logger'] {
+  const loggerOption = option ?? true;
+  if (loggerOption === false) return false;
+  if (loggerOption === true) return { level: DEFAULT_SERVER_OPTIONS.logLevel };
+  if (typeof loggerOption !== 'object' || loggerOption === null)
     throw new InvalidArgumentError(
       `logger must be true, false or { level, stream }, got ${JSON.stringify(loggerOption)}.`,
     );
+  const level = loggerOption.level ?? DEFAULT_SERVER_OPTIONS.logLevel;
+  if (!LOG_LEVELS.includes(level))
+    throw new InvalidArgumentError(
+      `logger.level must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(level)}.`,
+    );
+  if (loggerOption.stream !== undefined && typeof loggerOption.stream?.write !== 'function')
+    throw new InvalidArgumentError('logger.stream must have a write(line) method.');
+  return { level, ...(loggerOption.stream ? { stream: loggerOption.stream } : {}) };
+}
 
-  const trustProxy = options.trustProxy ?? DEFAULT_SERVER_OPTIONS.trustProxy;
+/** What Fastify's trustProxy takes: a boolean, a hop count, or addresses/CIDRs. */
+function resolveTrustProxy(
+  option: HttpServerOptions['trustProxy'],
+): ResolvedServerOptions['trustProxy'] {
+  const trustProxy = option ?? DEFAULT_SERVER_OPTIONS.trustProxy;
   const validTrustProxy =
     typeof trustProxy === 'boolean' ||
     (typeof trustProxy === 'number' && Number.isInteger(trustProxy) && trustProxy >= 0) ||
@@ -267,19 +315,7 @@ export function resolveServerOptions(options: HttpServerOptions): ResolvedServer
     throw new InvalidArgumentError(
       `trustProxy must be true, false, a hop count, or addresses/CIDRs, got ${JSON.stringify(trustProxy)}.`,
     );
-
-  return {
-    timeoutMs,
-    bodyLimit,
-    maxFiles,
-    maxFields: DEFAULT_SERVER_OPTIONS.maxFields,
-    apiKey,
-    cors,
-    rateLimit,
-    fetchUrls,
-    logger,
-    trustProxy,
-  };
+  return trustProxy;
 }
 
 /** The engine's share of the options: only what the caller set, so the engine's own defaults apply. */

@@ -79,6 +79,13 @@ interface Job {
   cleanup: () => void;
 }
 
+/** What a call adds to its images: ranked labels, input names (classify), the class to explain. */
+interface JobExtra {
+  readonly topK: number;
+  readonly names?: readonly string[] | undefined;
+  readonly classIndex?: number | undefined;
+}
+
 /** A model's queue: calls in arrival order, and how many of their images are not yet sent. */
 interface ModelQueue {
   readonly jobs: Job[];
@@ -307,81 +314,120 @@ class InferenceEngine implements Engine {
     model: string,
     images: readonly Uint8Array[],
     { deadline, signal }: Pick<ClassifyOptions, 'deadline' | 'signal'>,
-    extra: { topK: number; names?: readonly string[] | undefined; classIndex?: number | undefined },
+    extra: JobExtra,
   ): Promise<unknown> {
-    if (this.closed) return Promise.reject(new EngineClosedError());
-    if (this.broken) return Promise.reject(this.broken);
+    const admitted = this.admitCall(model, deadline, signal);
+    if ('error' in admitted) return Promise.reject(admitted.error);
+    // An empty call needs no queue room: it answers at once, after the checks every call gets.
+    if (images.length === 0) return Promise.resolve([]);
+    const full = this.queueRoomError(images.length);
+    if (full) return Promise.reject(full);
+    return new Promise((resolve, reject) => {
+      const job = this.createJob(kind, admitted.index, images, extra, resolve, reject);
+      job.cleanup = this.armJob(job, deadline, signal);
+      this.queueJob(job);
+    });
+  }
+
+  /**
+   * The checks of any call, whatever its size: the engine is open and whole, the model is served, and
+   * the call is neither aborted nor already late. Gives the model's index, or the error to reject with.
+   */
+  private admitCall(
+    model: string,
+    deadline: number | undefined,
+    signal: AbortSignal | undefined,
+  ): { readonly index: number } | { readonly error: Error } {
+    if (this.closed) return { error: new EngineClosedError() };
+    if (this.broken) return { error: this.broken };
     const index = this.ids.get(model);
     if (index === undefined)
-      return Promise.reject(new UnknownServedModelError(model, [...this.ids.keys()]));
+      return { error: new UnknownServedModelError(model, [...this.ids.keys()]) };
     if (deadline !== undefined && !Number.isFinite(deadline))
-      return Promise.reject(
-        new InvalidArgumentError(
+      return {
+        error: new InvalidArgumentError(
           `deadline must be a time in ms since the epoch (Date.now()), got ${String(deadline)}.`,
         ),
-      );
-    if (signal?.aborted) return Promise.reject(new AbortedError({ cause: signal.reason }));
-    if (deadline !== undefined && deadline <= Date.now())
-      return Promise.reject(new DeadlineError(true));
-    if (images.length === 0) return Promise.resolve([]);
-    const { queue: capacity } = this.options;
-    if (images.length > capacity)
-      return Promise.reject(
-        new InvalidArgumentError(
-          `A call holds ${images.length} images, more than the queue's ${capacity}: send at most ${capacity} at once.`,
-        ),
-      );
-    if (this.depth + images.length > capacity)
-      return Promise.reject(
-        new QueueFullError(capacity, this.retryAfterSeconds(this.depth + images.length - capacity)),
-      );
+      };
+    if (signal?.aborted) return { error: new AbortedError({ cause: signal.reason }) };
+    if (deadline !== undefined && deadline <= Date.now()) return { error: new DeadlineError(true) };
+    return { index };
+  }
 
-    return new Promise((resolve, reject) => {
-      const now = performance.now();
-      // Work that finds a worker free waits up to maxWaitMs for company, unless the engine is quiet
-      // (nothing queued or running: a lone call, whose wait would be pure latency); work that finds
-      // every worker busy goes with the next batch as soon as one frees. embed/explain run alone.
-      const waits = kind === 'classify' && this.depth > 0 && this.idleThread() !== undefined;
-      const job: Job = {
-        kind,
-        model: index,
-        images,
-        names: extra.names,
-        topK: extra.topK,
-        classIndex: extra.classIndex,
-        arrived: now,
-        notBefore: waits ? now + this.options.maxWaitMs : now,
-        next: 0,
-        running: 0,
-        results: [],
-        settled: false,
-        resolve,
-        reject,
-        cleanup: () => {},
-      };
-      const cleanups: (() => void)[] = [];
-      if (deadline !== undefined && deadline - Date.now() <= MAX_TIMER_MS) {
-        const timer = setTimeout(
-          () => this.fail(job, new DeadlineError(job.next === 0 && job.running === 0)),
-          deadline - Date.now(),
-        );
-        timer.unref();
-        cleanups.push(() => clearTimeout(timer));
-      }
-      if (signal) {
-        const onAbort = () => this.fail(job, new AbortedError({ cause: signal.reason }));
-        signal.addEventListener('abort', onAbort, { once: true });
-        cleanups.push(() => signal.removeEventListener('abort', onAbort));
-      }
-      job.cleanup = () => {
-        for (const cleanup of cleanups) cleanup();
-      };
-      const queue = this.queues[index] as ModelQueue;
-      queue.jobs.push(job);
-      queue.images += images.length;
-      this.depth += images.length;
-      this.pump();
-    });
+  /** Why `count` more images cannot be queued (larger than the queue, or no room now), if they cannot. */
+  private queueRoomError(count: number): Error | undefined {
+    const { queue: capacity } = this.options;
+    if (count > capacity)
+      return new InvalidArgumentError(
+        `A call holds ${count} images, more than the queue's ${capacity}: send at most ${capacity} at once.`,
+      );
+    if (this.depth + count > capacity)
+      return new QueueFullError(capacity, this.retryAfterSeconds(this.depth + count - capacity));
+    return undefined;
+  }
+
+  /** A new job, not yet queued; its cleanup is a no-op until {@link armJob} sets one. */
+  private createJob(
+    kind: JobKind,
+    model: number,
+    images: readonly Uint8Array[],
+    extra: JobExtra,
+    resolve: Job['resolve'],
+    reject: Job['reject'],
+  ): Job {
+    const now = performance.now();
+    // Work that finds a worker free waits up to maxWaitMs for company, unless the engine is quiet
+    // (nothing queued or running: a lone call, whose wait would be pure latency); work that finds
+    // every worker busy goes with the next batch as soon as one frees. embed/explain run alone.
+    const waits = kind === 'classify' && this.depth > 0 && this.idleThread() !== undefined;
+    return {
+      kind,
+      model,
+      images,
+      names: extra.names,
+      topK: extra.topK,
+      classIndex: extra.classIndex,
+      arrived: now,
+      notBefore: waits ? now + this.options.maxWaitMs : now,
+      next: 0,
+      running: 0,
+      results: [],
+      settled: false,
+      resolve,
+      reject,
+      cleanup: () => {},
+    };
+  }
+
+  /** Fails the job at its deadline or when its signal aborts; gives the function that disarms both. */
+  private armJob(job: Job, deadline: number | undefined, signal: AbortSignal | undefined) {
+    const cleanups: (() => void)[] = [];
+    // Deadlines beyond setTimeout's range get no timer (one would fire at once).
+    if (deadline !== undefined && deadline - Date.now() <= MAX_TIMER_MS) {
+      const timer = setTimeout(
+        () => this.fail(job, new DeadlineError(job.next === 0 && job.running === 0)),
+        deadline - Date.now(),
+      );
+      timer.unref();
+      cleanups.push(() => clearTimeout(timer));
+    }
+    if (signal) {
+      const onAbort = () => this.fail(job, new AbortedError({ cause: signal.reason }));
+      signal.addEventListener('abort', onAbort, { once: true });
+      cleanups.push(() => signal.removeEventListener('abort', onAbort));
+    }
+    return () => {
+      for (const cleanup of cleanups) cleanup();
+    };
+  }
+
+  /** Adds the job to its model's queue and the engine's depth, then lets the pump send it. */
+  private queueJob(job: Job): void {
+    const queue = this.queues[job.model] as ModelQueue;
+    queue.jobs.push(job);
+    queue.images += job.images.length;
+    this.depth += job.images.length;
+    this.pump();
   }
 
   /**

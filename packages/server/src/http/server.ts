@@ -43,6 +43,7 @@ export async function createServerWithEngine(
   engine: Engine,
   options: HttpServerOptions = {},
 ): Promise<FastifyInstance> {
+  // Closing is shared by the onClose hook and the failure paths: the engine closes once.
   let engineClosed: Promise<void> | undefined;
   const closeEngine = () => {
     engineClosed ??= engine.close();
@@ -56,7 +57,22 @@ export async function createServerWithEngine(
     throw error;
   }
 
-  const app = Fastify({
+  const app = createFastify(resolved);
+  app.addHook('onClose', async () => closeEngine());
+  try {
+    await registerPlugins(app, engine, resolved);
+    await app.ready();
+  } catch (error) {
+    await app.close().catch(() => undefined);
+    await closeEngine();
+    throw error;
+  }
+  return app;
+}
+
+/** The bare Fastify instance, with the server-wide limits of the options. */
+function createFastify(resolved: ResolvedServerOptions): FastifyInstance {
+  return Fastify({
     logger: loggerOption(resolved.logger),
     // The header is read (and sanitised) by requestIdOf, not trusted as is.
     requestIdHeader: false,
@@ -68,62 +84,75 @@ export async function createServerWithEngine(
     // The whole request (headers and body) must arrive within the deadline: no slow-loris uploads.
     requestTimeout: resolved.timeoutMs,
   });
-  app.addHook('onClose', async () => closeEngine());
+}
 
-  try {
-    for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
-    await app.register(errorsPlugin);
-    await app.register(lifecyclePlugin);
-    await app.register(openApiPlugin, { version, apiKey: resolved.apiKey !== undefined });
-    await app.register(metricsPlugin, { engine });
-    if (resolved.cors !== false)
-      await app.register(cors, {
-        origin: resolved.cors === true ? true : [...resolved.cors],
-        methods: ['GET', 'POST', 'OPTIONS'],
-        exposedHeaders: [
-          REQUEST_ID_HEADER,
-          'retry-after',
-          'x-ratelimit-limit',
-          'x-ratelimit-remaining',
-          'x-ratelimit-reset',
-        ],
-        maxAge: 600,
-      });
-    await app.register(healthPlugin, { engine });
-    await app.register(
-      async (v1) => {
-        const limits = resolved.rateLimit;
-        if (limits) {
-          await v1.register(rateLimit, {
-            global: false,
-            max: limits.max,
-            timeWindow: limits.timeWindowMs,
-            errorResponseBuilder: (_request, context) =>
-              new HttpProblemError(
-                'RATE_LIMITED',
-                context.statusCode,
-                `More than ${context.max} requests in ${limits.timeWindowMs} ms from this client: retry in ${context.after}.`,
-              ),
-          });
-          // Before the key check, so guessing keys is rate limited too.
-          v1.addHook('onRequest', v1.rateLimit());
-        }
-        if (resolved.apiKey !== undefined)
-          await v1.register(authPlugin, { apiKey: resolved.apiKey });
-        await v1.register(modelsPlugin, { engine });
-        await v1.register(inferencePlugin, {
-          engine,
-          options: resolved,
-          fetchImage: resolved.fetchUrls ? createImageFetcher(resolved.fetchUrls) : undefined,
-        });
-      },
-      { prefix: '/v1' },
-    );
-    await app.ready();
-  } catch (error) {
-    await app.close().catch(() => undefined);
-    await closeEngine();
-    throw error;
-  }
-  return app;
+/** The plugins in the order they must run: errors and lifecycle first, the `/v1` scope last. */
+async function registerPlugins(
+  app: FastifyInstance,
+  engine: Engine,
+  resolved: ResolvedServerOptions,
+): Promise<void> {
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+  await app.register(errorsPlugin);
+  await app.register(lifecyclePlugin);
+  await app.register(openApiPlugin, { version, apiKey: resolved.apiKey !== undefined });
+  await app.register(metricsPlugin, { engine });
+  if (resolved.cors !== false) await registerCors(app, resolved.cors);
+  await app.register(healthPlugin, { engine });
+  await app.register(async (v1) => registerV1(v1, engine, resolved), { prefix: '/v1' });
+}
+
+/** CORS for the listed origins (or any), exposing the headers a browser client needs to read. */
+async function registerCors(
+  app: FastifyInstance,
+  origins: Exclude<ResolvedServerOptions['cors'], false>,
+): Promise<void> {
+  await app.register(cors, {
+    origin: origins === true ? true : [...origins],
+    methods: ['GET', 'POST', 'OPTIONS'],
+    exposedHeaders: [
+      REQUEST_ID_HEADER,
+      'retry-after',
+      'x-ratelimit-limit',
+      'x-ratelimit-remaining',
+      'x-ratelimit-reset',
+    ],
+    maxAge: 600,
+  });
+}
+
+/** The `/v1` scope: rate limit, then auth, then the models and inference routes. */
+async function registerV1(
+  v1: FastifyInstance,
+  engine: Engine,
+  resolved: ResolvedServerOptions,
+): Promise<void> {
+  if (resolved.rateLimit) await registerRateLimit(v1, resolved.rateLimit);
+  if (resolved.apiKey !== undefined) await v1.register(authPlugin, { apiKey: resolved.apiKey });
+  await v1.register(modelsPlugin, { engine });
+  await v1.register(inferencePlugin, {
+    engine,
+    options: resolved,
+    fetchImage: resolved.fetchUrls ? createImageFetcher(resolved.fetchUrls) : undefined,
+  });
+}
+
+/** Per-client rate limit of the `/v1` scope, answering a RATE_LIMITED problem. */
+async function registerRateLimit(
+  v1: FastifyInstance,
+  limits: NonNullable<ResolvedServerOptions['rateLimit']>,
+): Promise<void> {
+  await v1.register(rateLimit, {
+    global: false,
+    max: limits.max,
+    timeWindow: limits.timeWindowMs,
+    errorResponseBuilder: (_request, context) =>
+      new HttpProblemError(
+        'RATE_LIMITED',
+        context.statusCode,
+        `More than ${context.max} requests in ${limits.timeWindowMs} ms from this client: retry in ${context.after}.`,
+      ),
+  });
+  // Before the key check, so guessing keys is rate limited too.
+  v1.addHook('onRequest', v1.rateLimit());
 }

@@ -21,6 +21,15 @@ const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 export function createServerMetrics(engine: Engine) {
   const registry = new Registry();
   const registers = [registry];
+  // Registered in this order (HTTP, engine, process), which is the order a scrape lists them in.
+  const http = createHttpMetrics(registers);
+  const engineMetrics = createEngineMetrics(engine, registers);
+  registerProcessMetrics(registers);
+  return { registry, ...http, ...engineMetrics };
+}
+
+/** Counters and latencies of the HTTP answers, by method, route pattern and status code. */
+function createHttpMetrics(registers: Registry[]) {
   const requests = new Counter({
     name: 'imgcls_http_requests_total',
     help: 'HTTP requests answered, by method, route pattern and status code.',
@@ -34,6 +43,14 @@ export function createServerMetrics(engine: Engine) {
     buckets: LATENCY_BUCKETS,
     registers,
   });
+  return { requests, latency };
+}
+
+/**
+ * The engine's metrics: those the server sets (batches, images, queue depth, tensors) are returned;
+ * readiness and load times are read from the engine at scrape, so nothing needs to set them.
+ */
+function createEngineMetrics(engine: Engine, registers: Registry[]) {
   const batchSize = new Histogram({
     name: 'imgcls_batch_size',
     help: 'Images per micro-batch run by the engine, by model.',
@@ -74,6 +91,11 @@ export function createServerMetrics(engine: Engine) {
       for (const model of engine.models()) this.set({ model: model.id }, model.loadSeconds);
     },
   });
+  return { batchSize, images, queueDepth, tensors };
+}
+
+/** Memory and CPU of the process under the usual names, each read at scrape. */
+function registerProcessMetrics(registers: Registry[]): void {
   const memory = (name: string, help: string, read: (usage: NodeJS.MemoryUsage) => number) =>
     new Gauge({
       name,
@@ -91,6 +113,7 @@ export function createServerMetrics(engine: Engine) {
     'Memory of C++ objects bound to JavaScript (Buffers, wasm memory) in bytes.',
     (usage) => usage.external,
   );
+  // process.cpuUsage() is a running total: the counter is reset and set to it at each scrape.
   const cpu = (name: string, help: string, read: (usage: NodeJS.CpuUsage) => number) =>
     new Counter({
       name,
@@ -107,7 +130,6 @@ export function createServerMetrics(engine: Engine) {
     'System CPU time spent in seconds.',
     (usage) => usage.system,
   );
-  return { registry, requests, latency, batchSize, images, queueDepth, tensors };
 }
 
 /** The metrics of a server, for routes that count what they do. */
